@@ -1,0 +1,50 @@
+// The NTK Gram matrix H∞ of unit-norm rows (SPEC §1), lower triangle, built tile by tile.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "parallel.hpp"
+#include "tiling.hpp"
+#include "types.hpp"
+
+namespace cgscore {
+
+constexpr double kPi = 3.14159265358979323846;
+
+// H_ij = u (π − arccos u) / (2π), u = clamp(x_i·x_j, −1, 1).
+inline double ntk_from_cosine(double u) {
+  u = std::min(1.0, std::max(-1.0, u));
+  return u * (kPi - std::acos(u)) / (2.0 * kPi);
+}
+
+constexpr Index kGramTile = 256;
+
+// Writes the lower triangle (diagonal included) of H for the rows of X into H.
+// Entries above the diagonal inside diagonal tiles are scratch; nothing reads them.
+// ridge is added to the diagonal (the documented duplicate policy), whose NTK value is exactly 1/2.
+inline void build_ntk_gram(const Eigen::Ref<const RowMatrix>& X, Eigen::Ref<ColMatrix> H,
+                           double ridge, int n_threads) {
+  const Index n = X.rows();
+  const std::vector<Tile> tiles = lower_tiles(n, kGramTile);
+  const Index n_tiles = static_cast<Index>(tiles.size());
+  ExceptionCollector errors;
+#pragma omp parallel for schedule(static, 1) num_threads(resolve_threads(n_threads))
+  for (Index t = 0; t < n_tiles; ++t) {
+    errors.capture([&] {
+      const Tile& tile = tiles[t];
+      auto block = H.block(tile.row, tile.col, tile.rows, tile.cols);
+      block.noalias() = X.middleRows(tile.row, tile.rows) * X.middleRows(tile.col, tile.cols).transpose();
+      for (Index j = 0; j < tile.cols; ++j) {
+        for (Index i = 0; i < tile.rows; ++i) block(i, j) = ntk_from_cosine(block(i, j));
+      }
+      if (tile.row == tile.col) {
+        for (Index k = 0; k < tile.rows; ++k) block(k, k) = 0.5 + ridge;
+      }
+    });
+  }
+  errors.rethrow();
+}
+
+}  // namespace cgscore

@@ -1,0 +1,44 @@
+"""cgscore_native: fast, exact complexity-gap scores (CG-score) for data valuation.
+
+The CG-score (Ki, Choi, Chung; ICLR 2023) rates every training instance without
+training a model: high scores mark irregular, hard or mislabeled instances, low
+scores mark redundant ones. See ``cg_score``, ``cg_score_binary`` and ``score``.
+"""
+
+from __future__ import annotations
+
+try:
+    from . import _core
+except ImportError as exc:  # pragma: no cover - depends on the installation
+    raise ImportError(
+        "cgscore_native's compiled core (_core) could not be imported. Install the package "
+        "with `pip install .` (which compiles it) rather than running from the source tree, "
+        f"and check that a C++17 compiler was available. Original error: {exc}"
+    ) from exc
+
+from .api import cg_score, cg_score_binary, score
+from .datasets import load_digits
+from .errors import DuplicateRowsError, DuplicatesWarning, MemoryBudgetError, SingularGramError
+from .result import CGResult, ProblemReport
+
+__version__ = "0.1.0"
+
+
+def build_info() -> dict:
+    """Facts about the compiled core: OpenMP on or off, default threads, Eigen version, SIMD."""
+    return dict(_core.build_info())
+
+
+__all__ = [
+    "CGResult",
+    "DuplicateRowsError",
+    "DuplicatesWarning",
+    "MemoryBudgetError",
+    "ProblemReport",
+    "SingularGramError",
+    "build_info",
+    "cg_score",
+    "cg_score_binary",
+    "load_digits",
+    "score",
+]

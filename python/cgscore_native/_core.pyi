@@ -1,0 +1,15 @@
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+def build_info() -> dict[str, Any]: ...
+def score_binary(
+    X: npt.NDArray[np.float64],
+    Y: npt.NDArray[np.float64],
+    ridge: float = 0.0,
+    pivot_tolerance: float = -1.0,
+    subterms: bool = False,
+    n_threads: int = 0,
+) -> dict[str, Any]: ...
+def ntk_gram(X: npt.NDArray[np.float64], ridge: float = 0.0, n_threads: int = 0) -> npt.NDArray[np.float64]: ...

@@ -1,0 +1,116 @@
+"""Input checks: features to a finite float64 matrix, labels to class codes.
+
+Every error says what is wrong and what to change, and names offending rows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+_MAX_LISTED = 10
+
+
+def format_rows(rows) -> str:
+    """'3, 17, 40' or '3, 17, ... (12 rows)' for error messages."""
+    rows = [int(r) for r in rows]
+    shown = ", ".join(str(r) for r in rows[:_MAX_LISTED])
+    return shown if len(rows) <= _MAX_LISTED else f"{shown}, ... ({len(rows)} rows)"
+
+
+def as_feature_matrix(X: Any) -> np.ndarray:
+    """Return X as a C-contiguous float64 (n, d) array, one flattened instance per row."""
+    if hasattr(X, "detach") and hasattr(X, "cpu"):  # a torch tensor, without importing torch
+        X = X.detach().cpu().numpy()
+    elif hasattr(X, "to_numpy"):  # pandas
+        X = X.to_numpy()
+    try:
+        arr = np.asarray(X)
+    except ValueError as exc:  # numpy refuses ragged nested sequences
+        raise ValueError(
+            f"X could not be read as a rectangular array ({exc}). Give every instance the same shape."
+        ) from exc
+    if arr.dtype == object:
+        raise TypeError(
+            "X is an object array (ragged rows or mixed types). Pass a numeric array whose "
+            "instances all have the same shape."
+        )
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"X must hold real numbers; got dtype {arr.dtype}. Convert it to a numeric array.")
+    if arr.ndim == 0:
+        raise ValueError("X is a scalar. Pass an array of n instances, shape (n, ...).")
+    if arr.shape[0] == 0:
+        raise ValueError("X is empty (0 instances). Pass at least two instances of two classes.")
+    if arr.ndim == 1:
+        arr = arr.reshape(-1, 1)
+    if arr.size == 0:
+        raise ValueError(f"X has instances of size 0 (shape {arr.shape}). Each instance needs at least one feature.")
+    X2 = np.ascontiguousarray(arr.reshape(arr.shape[0], -1), dtype=np.float64)
+    check_finite_nonzero(X2)
+    return X2
+
+
+def check_finite_nonzero(X: np.ndarray) -> None:
+    """Reject rows with NaN/±Inf and rows of zeros (they cannot be normalized)."""
+    bad = np.flatnonzero(~np.isfinite(X).all(axis=1))
+    if bad.size:
+        raise ValueError(
+            f"X has NaN or infinite values in rows {format_rows(bad)}. "
+            "Remove or impute these rows before scoring."
+        )
+    zero = np.flatnonzero(~(X != 0).any(axis=1))
+    if zero.size:
+        raise ValueError(
+            f"X has all-zero rows {format_rows(zero)}: they cannot be normalized to unit length. "
+            "Remove these rows before scoring."
+        )
+
+
+def as_label_codes(labels: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return (classes, codes): the sorted distinct labels and each row's class index."""
+    if hasattr(labels, "detach") and hasattr(labels, "cpu"):
+        labels = labels.detach().cpu().numpy()
+    elif hasattr(labels, "to_numpy"):
+        labels = labels.to_numpy()
+    if isinstance(labels, (str, bytes)):
+        raise TypeError("labels must be a sequence with one label per instance, not a single string.")
+    arr = np.asarray(labels) if not isinstance(labels, np.ndarray) else labels
+    if arr.ndim == 2 and 1 in arr.shape:
+        arr = arr.reshape(-1)
+    if arr.ndim != 1:
+        raise ValueError(f"labels must be one-dimensional (one label per instance); got shape {arr.shape}.")
+    if arr.shape[0] != n:
+        raise ValueError(f"labels has {arr.shape[0]} entries but X has {n} instances. Give one label per instance.")
+    if arr.dtype.kind == "f" and np.isnan(arr).any():
+        raise ValueError(f"labels has NaN in rows {format_rows(np.flatnonzero(np.isnan(arr)))}. Every instance needs a label.")
+    if arr.dtype == object and any(v is None for v in arr):
+        rows = [i for i, v in enumerate(arr) if v is None]
+        raise ValueError(f"labels has None in rows {format_rows(rows)}. Every instance needs a label.")
+    try:
+        classes, codes = np.unique(arr, return_inverse=True)
+    except TypeError as exc:
+        raise TypeError(
+            f"labels mix types that cannot be sorted ({exc}). Use labels of one type, e.g. all str or all int."
+        ) from exc
+    if classes.size < 2:
+        raise ValueError(
+            f"labels hold {classes.size} distinct value(s); the CG-score compares classes, so at least 2 are needed."
+        )
+    return classes, codes.reshape(-1).astype(np.intp)
+
+
+def check_protocol_args(ratio: float, repeats: int) -> None:
+    if not np.isfinite(ratio) or ratio <= 0:
+        raise ValueError(f"ratio must be a positive number (negatives per positive); got {ratio}.")
+    if isinstance(repeats, bool) or int(repeats) != repeats or repeats < 1:
+        raise ValueError(f"repeats must be a whole number >= 1; got {repeats}.")
+
+
+def check_threads(n_threads: int | None) -> int:
+    """None → 0 (the core's default: OMP_NUM_THREADS or all cores)."""
+    if n_threads is None:
+        return 0
+    if isinstance(n_threads, bool) or int(n_threads) != n_threads or n_threads < 1:
+        raise ValueError(f"n_threads must be a whole number >= 1 or None; got {n_threads}.")
+    return int(n_threads)

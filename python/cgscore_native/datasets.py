@@ -1,0 +1,39 @@
+"""The embedded data set: scikit-learn's copy of the UCI optical handwritten digits.
+
+1797 images of 8×8 pixels (values 0..16), 10 classes. Source: E. Alpaydin and C. Kaynak,
+"Optical Recognition of Handwritten Digits", UCI Machine Learning Repository (CC BY 4.0),
+as bundled by scikit-learn (``sklearn.datasets.load_digits``). Shipped here so that the
+demo and tests need no download and no scikit-learn.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+
+import numpy as np
+
+
+def load_digits() -> tuple[np.ndarray, np.ndarray]:
+    """Return (images, target): uint8 arrays of shape (1797, 8, 8) and (1797,)."""
+    with resources.files("cgscore_native").joinpath("data/digits.npz").open("rb") as f:
+        with np.load(f, allow_pickle=False) as data:
+            return data["images"], data["target"]
+
+
+def flip_labels(labels: np.ndarray, fraction: float, seed: int, n_classes: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Flip a seeded fraction of integer labels to a uniformly chosen other class.
+
+    Returns (noisy labels, boolean mask of the flipped rows).
+    """
+    labels = np.asarray(labels)
+    if not 0 <= fraction <= 1:
+        raise ValueError(f"fraction must lie in [0, 1]; got {fraction}.")
+    k = int(n_classes if n_classes is not None else labels.max() + 1)
+    rng = np.random.default_rng(seed)
+    n_flip = int(round(fraction * labels.size))
+    rows = rng.choice(labels.size, size=n_flip, replace=False)
+    noisy = labels.copy()
+    noisy[rows] = (labels[rows] + rng.integers(1, k, size=n_flip)) % k
+    flipped = np.zeros(labels.size, dtype=bool)
+    flipped[rows] = True
+    return noisy, flipped

@@ -1,0 +1,39 @@
+"""Exceptions and warnings raised by cgscore_native."""
+
+from __future__ import annotations
+
+
+class SingularGramError(ValueError):
+    """The NTK Gram matrix of a problem is singular to working precision.
+
+    Raised when the Cholesky factorization meets a pivot at or below its tolerance.
+    ``pivot_index`` is the position inside the problem where it failed; the Python
+    layer re-raises it with ``rows`` set to the offending rows of the user's data.
+    """
+
+    def __init__(self, message: str, pivot_index: int = -1, pivot_value: float = float("nan"), rows=()):
+        super().__init__(message)
+        self.pivot_index = int(pivot_index)
+        self.pivot_value = float(pivot_value)
+        self.rows = tuple(int(r) for r in rows)
+
+
+class DuplicateRowsError(ValueError):
+    """Rows that are equal after normalization, raised under ``duplicates="raise"``."""
+
+    def __init__(self, message: str, groups=()):
+        super().__init__(message)
+        self.groups = [tuple(int(i) for i in g) for g in groups]
+
+
+class MemoryBudgetError(MemoryError):
+    """A problem would need more memory than is available or allowed; raised before allocating."""
+
+    def __init__(self, message: str, required_bytes: int = 0, available_bytes: int = 0):
+        super().__init__(message)
+        self.required_bytes = int(required_bytes)
+        self.available_bytes = int(available_bytes)
+
+
+class DuplicatesWarning(UserWarning):
+    """The data hold duplicate rows (after normalization); the ridge policy was applied."""
