@@ -42,7 +42,7 @@ def resolve_seed(seed: int | None) -> int:
     """The entropy used for the run: the user's seed, or fresh OS entropy when None."""
     if seed is None:
         return int(np.random.SeedSequence().entropy)
-    if isinstance(seed, bool) or int(seed) != seed or seed < 0:
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be a non-negative whole number or None; got {seed!r}.")
     return int(seed)
 

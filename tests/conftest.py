@@ -1,0 +1,17 @@
+"""Shared fixtures: small random data sets with known structure."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(20230101)
+
+
+def gaussian_problem(rng: np.random.Generator, n: int, d: int, positive_share: float = 0.5):
+    X = rng.normal(size=(n, d))
+    y = np.where(rng.random(n) < positive_share, 1.0, -1.0)
+    return X, y

@@ -1,0 +1,79 @@
+"""The kernel against explicit leave-one-out solves (SPEC §1), d < n and d > n."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import gaussian_problem
+from reference import brute_force_binary, brute_force_subterms, ntk_gram
+
+import cgscore_native as cg
+from cgscore_native import _core
+
+
+def assert_scores_close(actual: np.ndarray, expected: np.ndarray) -> None:
+    # Relative 1e-10; scores a trillion times below the largest are limited by the
+    # conditioning of α_i ≈ 0 itself, so they get an absolute floor that small.
+    np.testing.assert_allclose(actual, expected, rtol=1e-10, atol=1e-14 * np.abs(expected).max())
+
+
+SHAPES = [(2, 3), (7, 2), (17, 5), (40, 3), (60, 10), (60, 30), (45, 45), (50, 200), (30, 500)]
+
+
+@pytest.mark.parametrize("n,d", SHAPES)
+@pytest.mark.parametrize("positive_share", [0.5, 0.2, 0.9])
+def test_matches_brute_force_leave_one_out(rng, n, d, positive_share):
+    X, y = gaussian_problem(rng, n, d, positive_share)
+    assert_scores_close(cg.cg_score_binary(X, y, n_threads=2), brute_force_binary(X, y))
+
+
+def test_single_instance_is_its_whole_complexity():
+    # n = 1: C(y) = y²/H_11 = 2 and the empty problem has complexity 0.
+    np.testing.assert_allclose(cg.cg_score_binary([[3.0, 4.0]], [1]), [2.0], rtol=1e-15)
+
+
+def test_boolean_labels_equal_signed_labels(rng):
+    X, y = gaussian_problem(rng, 25, 8)
+    np.testing.assert_array_equal(cg.cg_score_binary(X, y > 0), cg.cg_score_binary(X, y))
+
+
+def test_several_label_columns_share_one_factorization(rng):
+    X, _ = gaussian_problem(rng, 40, 12)
+    Y = np.where(rng.random((40, 3)) < 0.5, 1.0, -1.0)
+    together = cg.cg_score_binary(X, Y)
+    assert together.shape == (40, 3)
+    for k in range(3):
+        np.testing.assert_allclose(together[:, k], cg.cg_score_binary(X, Y[:, k]), rtol=1e-13)
+
+
+@pytest.mark.parametrize("n,d", [(30, 6), (50, 80)])
+def test_subterms_match_explicit_inverse_and_sum_to_score(rng, n, d):
+    X, y = gaussian_problem(rng, n, d)
+    Xn = X / np.linalg.norm(X, axis=1, keepdims=True)
+    out = _core.score_binary(Xn, np.asfortranarray(y[:, None]), subterms=True)
+    expected = brute_force_subterms(X, y)
+    for name in ("a2", "b2", "ab"):
+        np.testing.assert_allclose(out[name][:, 0], expected[name], rtol=1e-10, atol=1e-12)
+    total = out["a2"] + 2 * out["ab"] + out["b2"]
+    np.testing.assert_allclose(total, out["scores"], rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(out["inverse_diagonal"], np.diag(np.linalg.inv(ntk_gram(X))), rtol=1e-12)
+
+
+def test_ntk_gram_matches_formula(rng):
+    X = rng.normal(size=(300, 7))  # more than one 256-row tile
+    Xn = X / np.linalg.norm(X, axis=1, keepdims=True)
+    H = _core.ntk_gram(Xn, 0.0, 2)
+    np.testing.assert_allclose(H, ntk_gram(X), rtol=1e-14, atol=1e-15)
+    assert np.all(np.diag(H) == 0.5)
+
+
+def test_pivot_report_and_condition_bound(rng):
+    X, y = gaussian_problem(rng, 50, 20)
+    Xn = X / np.linalg.norm(X, axis=1, keepdims=True)
+    out = _core.score_binary(Xn, np.asfortranarray(y[:, None]))
+    H = ntk_gram(X)
+    L = np.linalg.cholesky(H)
+    pivots = np.diag(L) ** 2
+    assert out["min_pivot"] == pytest.approx(pivots.min(), rel=1e-10)
+    assert out["min_pivot_index"] == int(np.argmin(pivots))
+    assert out["condition_bound"] >= np.linalg.cond(H)
