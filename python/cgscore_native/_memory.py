@@ -1,12 +1,51 @@
-"""Memory planning: refuse a problem before allocating its n×n buffer."""
+"""Memory planning: refuse a run before allocating anything large.
+
+The check runs on the planned problem sizes alone (labels, ratio, chunk_size), before the
+features are normalized and before any n×n buffer exists, so a hopeless run is refused in
+milliseconds with the GiB it would need and the ways out.
+"""
 
 from __future__ import annotations
 
 import os
+import re
 
 from .errors import MemoryBudgetError
 
 GIB = 1024**3
+
+# Scratch each kernel thread may hold at once (tiles of the Gram product and of the
+# triangular inverse): a generous bound, small next to the n×n buffer.
+_THREAD_SCRATCH_BYTES = 2 * 256 * 256 * 8
+
+_UNITS = {
+    "": 1, "b": 1,
+    "k": 10**3, "kb": 10**3, "m": 10**6, "mb": 10**6, "g": 10**9, "gb": 10**9, "t": 10**12, "tb": 10**12,
+    "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40,
+}
+
+
+def parse_memory_limit(limit) -> int | None:
+    """Bytes from an int, or from a string such as "4GiB", "512 MiB", "2.5GB" (GB = 10⁹, GiB = 2³⁰)."""
+    if limit is None:
+        return None
+    if isinstance(limit, bool):
+        raise TypeError(f"memory_limit must be a number of bytes or a string like '4GiB'; got {limit!r}.")
+    if isinstance(limit, str):
+        match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+(?:e[0-9]+)?)\s*([a-zA-Z]*)\s*", limit)
+        unit = match.group(2).lower() if match else None
+        if match is None or unit not in _UNITS:
+            raise ValueError(
+                f"memory_limit {limit!r} is not understood. Give bytes as an int, or a string like '4GiB', '500MB'."
+            )
+        value = float(match.group(1)) * _UNITS[unit]
+    elif isinstance(limit, (int, float)) or hasattr(limit, "__index__"):
+        value = float(limit)
+    else:
+        raise TypeError(f"memory_limit must be a number of bytes or a string like '4GiB'; got {type(limit).__name__}.")
+    if not value >= 1 or value == float("inf"):
+        raise ValueError(f"memory_limit must be a positive number of bytes; got {limit!r}.")
+    return int(value)
 
 
 def available_memory_bytes() -> int | None:
@@ -24,26 +63,75 @@ def available_memory_bytes() -> int | None:
         return None
 
 
-def problem_peak_bytes(n: int, d: int, k: int = 1) -> int:
+def problem_peak_bytes(n: int, d: int, k: int = 1, n_threads: int = 1) -> int:
     """Peak bytes the kernel allocates for one problem of n rows, d features, k label columns.
 
     The n×n float64 buffer dominates; the problem's copy of its rows (n·d), the label
-    and score columns and the inverse's block scratch (n·128) come on top.
+    and score columns, the inverse's block scratch (n·128) and per-thread tiles come on top.
     """
-    return 8 * (n * n + n * d + n * (6 * k + 2) + 128 * n)
+    return 8 * (n * n + n * d + n * (6 * k + 2) + 128 * n) + max(n_threads, 1) * _THREAD_SCRATCH_BYTES
 
 
-def check_problem_fits(n: int, d: int, k: int = 1, memory_limit: int | None = None) -> None:
-    """Raise MemoryBudgetError if the largest problem cannot fit; allocates nothing."""
-    need = problem_peak_bytes(n, d, k)
-    avail = available_memory_bytes()
-    limit = avail if memory_limit is None else (memory_limit if avail is None else min(memory_limit, avail))
-    if limit is not None and need > limit:
-        what = "the memory limit you set" if memory_limit is not None and limit == memory_limit else "available memory"
-        raise MemoryBudgetError(
-            f"The largest binary problem has {n} instances: its {n}×{n} float64 Gram buffer needs "
-            f"{need / GIB:.2f} GiB but {what} is {limit / GIB:.2f} GiB. Use a smaller ratio "
-            "(fewer negatives per problem), chunked mode (chunk_size=...), or a machine/cluster with more memory.",
-            required_bytes=need,
-            available_bytes=limit,
-        )
+def run_peak_bytes(n_rows: int, d: int, largest_problem: int, k: int = 1, n_threads: int = 1) -> int:
+    """Peak extra bytes of a run: the normalized features stay resident (n·d), and on top of
+    them either the duplicate check's temporaries (about 2·n·d) or the largest problem."""
+    resident = 8 * n_rows * d
+    return resident + max(16 * n_rows * d, problem_peak_bytes(largest_problem, d, k, n_threads))
+
+
+def memory_budget(memory_limit, *, use_available: bool = True) -> tuple[int | None, str]:
+    """The limit to check against and how to name it: the user's budget and/or available memory."""
+    user = parse_memory_limit(memory_limit)
+    avail = available_memory_bytes() if use_available else None
+    if user is not None and (avail is None or user <= avail):
+        return user, "the memory limit you set"
+    return avail, "available memory"
+
+
+def check_run_fits(
+    n_rows: int,
+    d: int,
+    largest_problem: int,
+    *,
+    k: int = 1,
+    n_threads: int = 1,
+    memory_limit=None,
+    use_available: bool = True,
+    budget_name: str | None = None,
+) -> None:
+    """Raise MemoryBudgetError if the run cannot fit; allocates nothing.
+
+    ``use_available=False`` skips this machine's free memory (the work runs elsewhere, e.g.
+    on cluster workers, whose own limit is passed as memory_limit, named by budget_name).
+    """
+    limit, what = memory_budget(memory_limit, use_available=use_available)
+    what = budget_name or what
+    need = run_peak_bytes(n_rows, d, largest_problem, k, n_threads)
+    if limit is None or need <= limit:
+        return
+    fitting = _largest_fitting_problem(n_rows, d, k, n_threads, limit)
+    chunk_hint = f"chunked mode (chunk_size={fitting} or less fits)" if fitting >= 2 else "chunked mode (chunk_size=...)"
+    raise MemoryBudgetError(
+        f"The largest binary problem has {largest_problem} instances: with the {n_rows}×{d} normalized features, "
+        f"its {largest_problem}×{largest_problem} float64 Gram buffer needs {need / GIB:.2f} GiB but {what}"
+        f" is {limit / GIB:.2f} GiB. Use {chunk_hint}, a smaller ratio (fewer negatives per problem), "
+        "or a machine or Dask cluster (client=...) with more memory.",
+        required_bytes=need,
+        available_bytes=limit,
+    )
+
+
+def check_problem_fits(n: int, d: int, k: int = 1, memory_limit=None) -> None:
+    """Raise MemoryBudgetError if one problem of n rows cannot fit; allocates nothing."""
+    check_run_fits(n, d, n, k=k, memory_limit=memory_limit)
+
+
+def _largest_fitting_problem(n_rows: int, d: int, k: int, n_threads: int, limit: int) -> int:
+    lo, hi = 0, max(n_rows, 1)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if run_peak_bytes(n_rows, d, mid, k, n_threads) <= limit:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo

@@ -5,12 +5,17 @@ class c, the negatives m = min(floor(|P|·ratio), |O|) rows drawn uniformly with
 replacement from the other classes. The draw of each (repeat, class) problem uses its
 own generator, keyed by the seed and (repeat, class), so the result never depends on
 the order in which problems run, locally or on a cluster.
+
+Chunked mode (``chunk_size=k``) splits each class's rows at random into chunks small
+enough that every problem, positives plus their negatives, has at most k rows; each
+chunk draws its own negatives. The split and the draws are keyed by (repeat, class,
+chunk) in the same way, so chunked runs are just as reproducible.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from math import floor
+from math import ceil, floor
 
 import numpy as np
 
@@ -23,6 +28,7 @@ class Problem:
     class_index: int
     positives: np.ndarray  # sorted row indices
     negatives: np.ndarray  # sorted row indices
+    chunk: int = 0  # the chunk of the class's rows (always 0 without chunked mode)
 
     @property
     def rows(self) -> np.ndarray:
@@ -31,6 +37,11 @@ class Problem:
     @property
     def size(self) -> int:
         return int(self.positives.size + self.negatives.size)
+
+    @property
+    def key(self) -> tuple[int, int, int]:
+        """(repeat, class, chunk): names the problem in checkpoints and on a cluster."""
+        return (int(self.repeat), int(self.class_index), int(self.chunk))
 
     def label_vector(self) -> np.ndarray:
         y = np.full(self.size, -1.0)
@@ -56,18 +67,72 @@ def negative_count(n_positives: int, n_others: int, ratio: float) -> int:
     return min(floor(n_positives * ratio), n_others)
 
 
-def plan_problems(codes: np.ndarray, n_classes: int, *, ratio: float, repeats: int, entropy: int) -> list[Problem]:
-    """All problems of the run, in (repeat, class) order."""
+def max_chunk_positives(chunk_size: int, n_others: int, ratio: float) -> int:
+    """The most positives p whose problem (p plus their negatives) has at most chunk_size rows.
+
+    The problem size p + min(floor(p·ratio), |O|) grows with p, so a bisection finds it;
+    0 means not even one positive fits.
+    """
+    lo, hi = 0, chunk_size  # size(0) = 0 <= k; size(k + 1) > k
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if mid + negative_count(mid, n_others, ratio) <= chunk_size:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def check_chunk_size(chunk_size, n_classes_others: list[int], ratio: float) -> int:
+    """Validate chunk_size: a whole number large enough for one positive plus its negatives."""
+    if isinstance(chunk_size, (bool, np.bool_)) or not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
+        raise ValueError(f"chunk_size must be a whole number >= 1 (rows per binary problem) or None; got {chunk_size!r}.")
+    k = int(chunk_size)
+    need = max(1 + negative_count(1, others, ratio) for others in n_classes_others)
+    if k < need:
+        raise ValueError(
+            f"chunk_size={k} is too small: with ratio={ratio:g} one positive and its negatives take {need} rows. "
+            f"Pass chunk_size >= {need}, or a smaller ratio."
+        )
+    return k
+
+
+def plan_problems(
+    codes: np.ndarray, n_classes: int, *, ratio: float, repeats: int, entropy: int, chunk_size: int | None = None
+) -> list[Problem]:
+    """All problems of the run, in (repeat, class, chunk) order.
+
+    Without chunk_size, one problem per (repeat, class) exactly as SPEC §2. With it, a
+    class whose problem would exceed chunk_size rows is split into the fewest chunks of
+    near-equal size that fit; a class that already fits stays whole (and draws exactly as
+    without chunking, so a chunk_size above the largest problem changes nothing).
+    """
     members = [np.flatnonzero(codes == c) for c in range(n_classes)]
+    n = codes.size
+    if chunk_size is not None:
+        chunk_size = check_chunk_size(chunk_size, [n - m.size for m in members], ratio)
     problems = []
     for r in range(repeats):
         for c in range(n_classes):
             positives = members[c]
             others = np.flatnonzero(codes != c)
-            m = negative_count(positives.size, others.size, ratio)
-            if m == others.size:
-                negatives = others  # every other row: no draw, independent of the seed
-            else:
-                negatives = np.sort(task_rng(entropy, r, c).choice(others, size=m, replace=False))
-            problems.append(Problem(r, c, positives, negatives))
+            per_chunk = positives.size if chunk_size is None else max_chunk_positives(chunk_size, others.size, ratio)
+            if per_chunk >= positives.size:
+                negatives = _draw(others, negative_count(positives.size, others.size, ratio), task_rng(entropy, r, c))
+                problems.append(Problem(r, c, positives, negatives))
+                continue
+            n_chunks = ceil(positives.size / per_chunk)
+            # Split a seeded permutation, so chunks are random subsets of the class.
+            shuffled = task_rng(entropy, r, c, 0).permutation(positives)
+            for j, part in enumerate(np.array_split(shuffled, n_chunks)):
+                m = negative_count(part.size, others.size, ratio)
+                negatives = _draw(others, m, task_rng(entropy, r, c, j + 1))
+                problems.append(Problem(r, c, np.sort(part), negatives, chunk=j))
     return problems
+
+
+def _draw(others: np.ndarray, m: int, rng: np.random.Generator) -> np.ndarray:
+    """m of the other rows, uniformly without replacement, sorted."""
+    if m == others.size:
+        return others  # every other row: no draw, independent of the seed
+    return np.sort(rng.choice(others, size=m, replace=False))

@@ -10,7 +10,7 @@ import numpy as np
 
 @dataclass(frozen=True)
 class ProblemReport:
-    """Diagnostics of one binary problem (one repeat × class)."""
+    """Diagnostics of one binary problem (one repeat × class × chunk)."""
 
     repeat: int
     label: Any
@@ -19,6 +19,7 @@ class ProblemReport:
     min_pivot: float  # smallest Cholesky pivot d_k (H = L D Lᵀ form); tiny → ill-conditioned
     min_pivot_row: int  # the row of the user's data where it occurred
     condition_bound: float  # an upper bound on cond₂(H): ‖H‖₁ · tr(H⁻¹)
+    chunk: int = 0  # the chunk of the class's rows in chunked mode (chunk_size=...), else 0
 
     @property
     def reliable_digits(self) -> float:

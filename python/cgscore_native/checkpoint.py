@@ -1,0 +1,172 @@
+"""Resumable runs: every finished problem's scores on disk, atomically, under a fingerprint.
+
+A checkpoint is a directory:
+
+    manifest.json          what the run is (fingerprint fields) and its seed entropy
+    r{R}-c{C}-k{K}.npz     one finished problem (repeat R, class C, chunk K)
+
+Each .npz is written to a temporary file and moved into place with ``os.replace``, so a
+problem's file is either complete or absent, whenever the run is stopped. Nothing is
+pickled: arrays go through ``np.savez``/``np.load(allow_pickle=False)`` and the manifest is
+JSON. A rerun compares its own fingerprint with the manifest and refuses a checkpoint of
+other data or other arguments, naming what differs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ._execute import ProblemOutcome
+from ._protocol import Problem
+
+FORMAT = 1
+MANIFEST = "manifest.json"
+_SUBTERMS = ("a2", "b2", "ab")
+
+
+class CheckpointMismatchError(ValueError):
+    """The checkpoint directory belongs to another run (other data, arguments or version)."""
+
+
+def digest(*arrays: np.ndarray) -> str:
+    """A hex digest of the arrays' shapes, dtypes and bytes."""
+    h = hashlib.blake2b(digest_size=20)
+    for a in arrays:
+        a = np.ascontiguousarray(a)
+        h.update(f"{a.dtype.str}{a.shape}".encode())
+        h.update(memoryview(a).cast("B"))
+    return h.hexdigest()
+
+
+def labels_digest(codes: np.ndarray, classes: np.ndarray) -> str:
+    """The class of every row and the label values, type included ('1' and 1 differ)."""
+    names = "\x00".join(f"{type(v).__name__}:{v!r}" for v in classes.tolist())
+    return digest(codes.astype(np.int64), np.frombuffer(names.encode(), dtype=np.uint8))
+
+
+def stored_entropy(path: str | os.PathLike) -> int | None:
+    """The seed entropy recorded by an existing checkpoint, or None when there is none yet."""
+    manifest = Path(path) / MANIFEST
+    if not manifest.exists():
+        return None
+    return int(_read_manifest(manifest)["fields"]["seed_entropy"])
+
+
+class Checkpoint:
+    """A checkpoint directory opened for one run: load finished problems, save new ones."""
+
+    def __init__(self, path: str | os.PathLike, fields: dict[str, Any]):
+        """Open (or create) the checkpoint at path for the run described by fields.
+
+        Raises CheckpointMismatchError if the directory holds another run's checkpoint.
+        """
+        self.path = Path(path)
+        self.fields = {key: _jsonable(value) for key, value in fields.items()}
+        manifest = self.path / MANIFEST
+        if manifest.exists():
+            self._check_same_run(_read_manifest(manifest))
+        else:
+            if self.path.exists() and not self.path.is_dir():
+                raise ValueError(f"checkpoint {str(self.path)!r} exists and is not a directory. Pass a directory path.")
+            self.path.mkdir(parents=True, exist_ok=True)
+            _write_atomic(manifest, json.dumps({"format": FORMAT, "fields": self.fields}, indent=2).encode())
+        self._drop_temporaries()
+
+    def load(self, problem: Problem) -> ProblemOutcome | None:
+        """The stored outcome of a problem, or None if it has not finished yet."""
+        file = self._file(problem)
+        if not file.exists():
+            return None
+        with np.load(file, allow_pickle=False) as stored:
+            if not np.array_equal(stored["positives"], problem.positives):
+                raise CheckpointMismatchError(
+                    f"checkpoint file {file} scores other rows than this run's problem {problem.key}. "
+                    "The checkpoint is damaged or from another run: delete it or choose another path."
+                )
+            subterms = {name: stored[name] for name in _SUBTERMS} if "a2" in stored else None
+            diagnostics = stored["diagnostics"]
+            return ProblemOutcome(
+                problem=problem,
+                scores=stored["scores"],
+                subterms=subterms,
+                min_pivot=float(diagnostics[0]),
+                min_pivot_row=int(stored["min_pivot_row"]),
+                condition_bound=float(diagnostics[1]),
+            )
+
+    def save(self, outcome: ProblemOutcome) -> None:
+        """Store one finished problem; the file appears complete or not at all."""
+        arrays = {
+            "positives": np.asarray(outcome.problem.positives, dtype=np.int64),
+            "scores": outcome.scores,
+            "diagnostics": np.array([outcome.min_pivot, outcome.condition_bound]),
+            "min_pivot_row": np.array(outcome.min_pivot_row, dtype=np.int64),
+        }
+        if outcome.subterms is not None:
+            arrays.update(outcome.subterms)
+        file = self._file(outcome.problem)
+        tmp = file.with_name(f".{file.name}.{os.getpid()}.tmp")
+        with open(tmp, "wb") as f:
+            np.savez(f, **arrays)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, file)
+
+    def _file(self, problem: Problem) -> Path:
+        r, c, k = problem.key
+        return self.path / f"r{r}-c{c}-k{k}.npz"
+
+    def _check_same_run(self, manifest: dict) -> None:
+        stored = manifest.get("fields", {})
+        if manifest.get("format") != FORMAT:
+            raise CheckpointMismatchError(
+                f"checkpoint {str(self.path)!r} has format {manifest.get('format')!r}, this version writes "
+                f"{FORMAT}. Delete it or choose another path."
+            )
+        differ = sorted(k for k in set(stored) | set(self.fields) if stored.get(k) != self.fields.get(k))
+        if differ:
+            detail = "; ".join(f"{k}: checkpoint {stored.get(k)!r}, now {self.fields.get(k)!r}" for k in differ)
+            raise CheckpointMismatchError(
+                f"checkpoint {str(self.path)!r} was written by a different run ({detail}). Resuming needs the "
+                "same data, labels and arguments (and seed); pass those, or delete the checkpoint or choose "
+                "another path to start afresh."
+            )
+
+    def _drop_temporaries(self) -> None:
+        """Temporary files are left only by a run stopped mid-write; they are never read."""
+        for tmp in self.path.glob(".*.tmp"):
+            try:
+                tmp.unlink()
+            except OSError:
+                pass
+
+
+def _read_manifest(path: Path) -> dict:
+    try:
+        manifest = json.loads(path.read_text())
+        manifest["fields"]["seed_entropy"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise CheckpointMismatchError(
+            f"{path} is not a cgscore_native checkpoint manifest ({exc}). Delete the directory or choose another path."
+        ) from None
+    return manifest
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def _jsonable(value: Any) -> Any:
+    """Values as they read back from JSON, so stored and current fields compare equal."""
+    return json.loads(json.dumps(value.item() if isinstance(value, np.generic) else value))
