@@ -304,7 +304,7 @@ def _duplicate_policy(groups, conflicting, classes, codes, duplicates: str, ridg
     summary = f"{len(groups)} group(s) of rows are equal after normalization (rows {listing})"
     if conflicting:
         first = conflicting[0]
-        found = f" [labels {', '.join(repr(classes[c]) for c in codes[first])}]" if classes is not None else ""
+        found = f" [labels {', '.join(repr(_plain(classes[c])) for c in codes[first])}]" if classes is not None else ""
         summary += f", {len(conflicting)} of them with conflicting labels (e.g. rows {format_rows(first)}{found})"
     if duplicates == "raise":
         raise DuplicateRowsError(

@@ -1,0 +1,116 @@
+"""The Dask back end: bit-identical to the local run, resumable, and robust to a lost worker.
+
+One LocalCluster (2 process workers × 1 thread) serves the whole module.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import cgscore_native as cg
+from cgscore_native import MemoryBudgetError, dask_backend
+
+distributed = pytest.importorskip("distributed")
+
+
+@pytest.fixture(scope="module")
+def client():
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster, distributed.Client(cluster) as c:
+        yield c
+
+
+@pytest.fixture
+def data():
+    X, y = cg.load_digits()
+    keep = np.isin(y, [0, 3, 5, 8])  # four classes keep the module fast
+    return X[keep], y[keep]
+
+
+def assert_identical(a, b):
+    np.testing.assert_array_equal(a.scores, b.scores)
+    np.testing.assert_array_equal(a.std, b.std)
+    np.testing.assert_array_equal(a.scores_by_repeat, b.scores_by_repeat)
+    assert a.problems == b.problems and a.seed == b.seed
+    if a.subterms is not None:
+        for name in a.subterms:
+            np.testing.assert_array_equal(a.subterms[name], b.subterms[name])
+
+
+@pytest.mark.parametrize(
+    "args",
+    [dict(seed=1), dict(seed=2, ratio=0.6, repeats=2, subterms=True), dict(seed=3, repeats=2, chunk_size=90, n_threads=1)],
+)
+def test_cluster_result_is_bit_identical_to_local(client, data, args):
+    assert_identical(cg.score(*data, client=client, **args), cg.score(*data, **args))
+
+
+def test_cg_score_takes_a_client(client, data):
+    np.testing.assert_array_equal(cg.cg_score(*data, seed=4, client=client), cg.cg_score(*data, seed=4))
+
+
+def test_checkpoint_started_locally_resumes_on_the_cluster(client, data, tmp_path):
+    args = dict(seed=5, repeats=2, chunk_size=100)
+    expected = cg.score(*data, **args)
+    cg.score(*data, **args, checkpoint=tmp_path)
+    for f in list(tmp_path.glob("r1-*.npz")):
+        f.unlink()
+    assert_identical(cg.score(*data, **args, checkpoint=tmp_path, client=client), expected)
+    assert len(list(tmp_path.glob("r1-*.npz"))) > 0  # the cluster's outcomes were stored too
+
+
+def kill_worker_once(marker: str, *args):
+    """A task that kills its worker process the first time any task runs it."""
+    try:
+        fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+    except FileExistsError:
+        return dask_backend.solve_task(*args)
+    os.close(fd)
+    os._exit(1)
+
+
+def test_a_lost_worker_is_replaced_and_the_result_is_identical(client, data, tmp_path):
+    X, y = data
+    from cgscore_native._execute import KernelOptions
+    from cgscore_native._normalize import normalize_rows
+    from cgscore_native._protocol import plan_problems
+
+    classes, codes = np.unique(y, return_inverse=True)
+    Xn = normalize_rows(X.reshape(len(X), -1).astype(np.float64))
+    problems = plan_problems(codes, classes.size, ratio=1.0, repeats=1, entropy=6, chunk_size=120)
+    options = KernelOptions(n_threads=1)
+    marker = str(tmp_path / "killed")
+    task = functools.partial(kill_worker_once, marker)
+    on_cluster = dask_backend.solve_on_cluster(client, Xn, problems, options, labels=classes, task=task)
+    assert os.path.exists(marker)  # a worker really died
+    for p in problems:
+        local = dask_backend.solve_task(Xn, p, options, classes)
+        np.testing.assert_array_equal(on_cluster[p.key].scores, local.scores)
+    client.wait_for_workers(2, timeout=60)
+
+
+def test_memory_is_checked_against_the_workers_limit(client):
+    n = 80_000  # one 80k-row problem: 48 GiB, more than a worker of this machine may use
+    X = np.random.default_rng(0).normal(size=(n, 2))
+    with pytest.raises(MemoryBudgetError, match="a Dask worker's memory limit is"):
+        cg.score(X, np.arange(n) % 2, client=client)
+    with pytest.raises(MemoryBudgetError, match="the memory limit you set is 0.50 GiB"):
+        cg.score(X, np.arange(n) % 2, client=client, memory_limit="512MiB")
+
+
+def test_a_non_client_is_refused(data):
+    with pytest.raises(TypeError, match="client must be a dask.distributed.Client"):
+        cg.score(*data, client="tcp://127.0.0.1:8786")
+
+
+def test_importing_the_package_does_not_import_dask():
+    code = "import sys, cgscore_native; print(sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed')))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

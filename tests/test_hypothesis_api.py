@@ -1,0 +1,142 @@
+"""Property tests over the public API: whatever the input, a finite non-negative score per
+row or a clear error of a documented type; never a crash, a NaN or a stray warning."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+import cgscore_native as cg
+from cgscore_native import DuplicateRowsError, DuplicatesWarning, MemoryBudgetError, SingularGramError
+
+CLEAR_ERRORS = (ValueError, TypeError, DuplicateRowsError, SingularGramError, MemoryBudgetError)
+SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+DTYPES = ["float64", "float32", "float16", "int8", "int32", "uint8", "int64", "bool"]
+SCALES = [1.0, 1e300, 1e-300, 1e-310, 1e150]  # huge, tiny and subnormal magnitudes
+
+
+@st.composite
+def feature_matrices(draw):
+    n = draw(st.integers(1, 14))
+    shape = (n,) + tuple(draw(st.lists(st.integers(1, 4), min_size=0, max_size=2)))
+    dtype = np.dtype(draw(st.sampled_from(DTYPES)))
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    base = rng.normal(size=shape) * draw(st.sampled_from([1.0, 3.0, 100.0]))
+    if dtype.kind == "f" and dtype.itemsize == 8:
+        base = base * draw(st.sampled_from(SCALES))
+    if dtype.kind == "b":
+        X = base > 0
+    elif dtype.kind in "iu":
+        info = np.iinfo(dtype)
+        X = np.clip(np.round(base), info.min, info.max).astype(dtype)
+    else:
+        X = base.astype(dtype)
+    if n >= 2 and draw(st.booleans()):  # plant exact copies and positive multiples
+        src, dst = draw(st.integers(0, n - 1)), draw(st.integers(0, n - 1))
+        X[dst] = X[src]
+    return X
+
+
+@st.composite
+def label_vectors(draw, n: int):
+    kind = draw(st.sampled_from(["int", "str", "float", "bool", "object-int", "list"]))
+    codes = draw(st.lists(st.integers(0, 3), min_size=n, max_size=n))
+    if kind == "int":
+        return np.array(codes, dtype=draw(st.sampled_from([np.int8, np.int64, np.uint16])))
+    if kind == "str":
+        return np.array(["cat", "dog", "émeu", ""])[codes]
+    if kind == "float":
+        return np.array(codes, dtype=float) * 0.5
+    if kind == "bool":
+        return np.array(codes) % 2 == 0
+    if kind == "object-int":
+        return np.array(codes, dtype=object)
+    return [f"c{c}" for c in codes]
+
+
+def check_result(result, n):
+    assert result.scores.shape == (n,) and result.scores.dtype == np.float64
+    assert np.all(np.isfinite(result.scores)) and np.all(result.scores >= 0)
+    assert np.all(np.isfinite(result.std)) and np.all(result.count >= 1)
+
+
+@SETTINGS
+@given(data=st.data())
+def test_score_returns_finite_scores_or_a_clear_error(data):
+    X = data.draw(feature_matrices())
+    labels = data.draw(label_vectors(len(X)))
+    kwargs = dict(
+        ratio=data.draw(st.sampled_from([0.3, 1.0, 2.5, 10.0])),
+        repeats=data.draw(st.integers(1, 2)),
+        seed=data.draw(st.integers(0, 1000)),
+        chunk_size=data.draw(st.sampled_from([None, None, 2, 3, 5, 8])),
+        duplicates=data.draw(st.sampled_from(["ridge", "raise"])),
+        subterms=data.draw(st.booleans()),
+        n_threads=data.draw(st.sampled_from([None, 1, 2])),
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DuplicatesWarning)  # documented: the ridge policy warns
+        try:
+            result = cg.score(X, labels, **kwargs)
+        except CLEAR_ERRORS as exc:
+            assert str(exc)  # every error says something
+            event(f"refused: {type(exc).__name__}")
+            return
+    event("scored")
+    check_result(result, len(X))
+    if result.subterms is not None:
+        total = result.subterms["a2"] + 2 * result.subterms["ab"] + result.subterms["b2"]
+        np.testing.assert_allclose(total, result.scores, rtol=1e-6, atol=1e-9 * max(1.0, result.scores.max()))
+
+
+@SETTINGS
+@given(data=st.data())
+def test_binary_scores_are_finite_or_a_clear_error(data):
+    X = data.draw(feature_matrices())
+    n = len(X)
+    y = np.array(data.draw(st.lists(st.sampled_from([1, -1]), min_size=n, max_size=n)))
+    if data.draw(st.booleans()):
+        y = y > 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DuplicatesWarning)
+        try:
+            scores = cg.cg_score_binary(X, y, duplicates=data.draw(st.sampled_from(["ridge", "raise"])))
+        except CLEAR_ERRORS as exc:
+            assert str(exc)
+            return
+    assert scores.shape == (n,) and np.all(np.isfinite(scores)) and np.all(scores >= 0)
+
+
+@SETTINGS
+@given(scale=st.sampled_from(SCALES), seed=st.integers(0, 2**32 - 1))
+def test_scores_do_not_depend_on_the_magnitude(scale, seed):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(12, 3))
+    labels = np.repeat([0, 1], 6)
+    np.testing.assert_allclose(cg.cg_score(X * scale, labels, seed=0), cg.cg_score(X, labels, seed=0), rtol=1e-9)
+
+
+@pytest.mark.parametrize(
+    "X, labels, error",
+    [
+        (np.ones((3, 2)), [1, 2], ValueError),
+        (np.array([[1.0, np.nan], [1.0, 2.0]]), [0, 1], ValueError),
+        (np.array([[np.inf, 1.0], [1.0, 2.0]]), [0, 1], ValueError),
+        (np.zeros((2, 3)), [0, 1], ValueError),
+        (np.array(["a", "b"]), [0, 1], TypeError),
+        (np.ones((2, 0)), [0, 1], ValueError),
+        ([[1.0, 2.0], [3.0]], [0, 1], ValueError),
+        (np.eye(4), np.array([0, "a", 0, "a"], dtype=object), TypeError),
+        (np.eye(4), [0, None, 0, 1], ValueError),
+        (np.array([1 + 2j, 3 + 0j]), [0, 1], TypeError),
+    ],
+)
+def test_bad_inputs_get_clear_errors(X, labels, error):
+    with pytest.raises(error):
+        cg.score(X, labels)
