@@ -6,6 +6,7 @@ fixed sequence of operations and the scores are bit-identical across back ends.
 
 from __future__ import annotations
 
+import queue
 import threading
 from typing import Any, Callable
 
@@ -43,40 +44,67 @@ def run_problems(
         done.update(solve_on_cluster(client, Xn, pending, options, labels=labels, on_result=save, progress=progress))
     else:
         bar = progress_bar(len(pending), progress)
+        kernel = KernelThread()
         try:
             for p in pending:
-                outcome = call_interruptibly(solve_problem, Xn, p, options, labels)
+                outcome = kernel.call(solve_problem, Xn, p, options, labels)
                 if save is not None:
                     save(outcome)
                 done[p.key] = outcome
                 bar.update(1)
         finally:
+            kernel.close()
             bar.close()
     return [done[p.key] for p in problems]
 
 
-def call_interruptibly(fn: Callable, *args: Any) -> Any:
-    """fn(*args) in a helper thread, so that Ctrl-C reaches the caller at once.
+class KernelThread:
+    """One daemon thread that runs a run's kernel calls, so that Ctrl-C reaches the caller at once.
 
     The native kernel holds no GIL but cannot be stopped midway, and a signal is only
     handled by the main thread between bytecodes: waiting here (rather than inside the
     kernel) lets KeyboardInterrupt propagate within a fraction of a second. The abandoned
-    problem finishes in the background (a daemon thread) and its result is dropped.
+    problem finishes in the background and its result is dropped; being a daemon, the
+    thread never delays the interpreter's exit. One thread serves the whole run, so its
+    OpenMP thread team is created once, not once per problem.
     """
-    box: dict[str, Any] = {}
-    finished = threading.Event()
 
-    def target() -> None:
-        try:
-            box["value"] = fn(*args)
-        except BaseException as exc:  # rethrown on the caller's thread below
-            box["error"] = exc
-        finally:
-            finished.set()
+    def __init__(self) -> None:
+        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+        threading.Thread(target=self._serve, name="cgscore-kernel", daemon=True).start()
 
-    threading.Thread(target=target, name="cgscore-kernel", daemon=True).start()
-    while not finished.wait(0.2):
-        pass
-    if "error" in box:
-        raise box["error"]
-    return box["value"]
+    def call(self, fn: Callable, *args: Any) -> Any:
+        """fn(*args) on the kernel thread; its exception is re-raised here."""
+        box: dict[str, Any] = {}
+        finished = threading.Event()
+        self._jobs.put((fn, args, box, finished))
+        while not finished.wait(0.2):
+            pass
+        if "error" in box:
+            raise box["error"]
+        return box["value"]
+
+    def close(self) -> None:
+        self._jobs.put(None)
+
+    def __enter__(self) -> KernelThread:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _serve(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            fn, args, box, finished = job
+            try:
+                box["value"] = fn(*args)
+            except BaseException as exc:  # rethrown on the caller's thread
+                box["error"] = exc
+            finally:
+                finished.set()
+
+
+def call_interruptibly(fn: Callable, *args: Any) -> Any:
+    """fn(*args) on a fresh kernel thread (see KernelThread), for a single call."""
+    with KernelThread() as kernel:
+        return kernel.call(fn, *args)
