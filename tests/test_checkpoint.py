@@ -142,6 +142,15 @@ def test_leftover_temporary_files_are_ignored_and_removed(tmp_path, data):
     assert not stray.exists()
 
 
+def test_a_damaged_file_is_named(tmp_path, data):
+    cg.score(*data, **ARGS, checkpoint=tmp_path / "ck")
+    (tmp_path / "ck" / "r0-c1-k0.npz").write_bytes(b"not a zip file")
+    with pytest.raises(CheckpointMismatchError, match=r"r0-c1-k0.npz cannot be read .* Delete that file"):
+        cg.score(*data, **ARGS, checkpoint=tmp_path / "ck")
+    (tmp_path / "ck" / "r0-c1-k0.npz").unlink()
+    np.testing.assert_array_equal(cg.score(*data, **ARGS, checkpoint=tmp_path / "ck").scores, cg.score(*data, **ARGS).scores)
+
+
 INTERRUPTED_RUN = textwrap.dedent(
     """
     import sys
@@ -183,5 +192,5 @@ def test_ctrl_c_stops_the_run_and_leaves_the_checkpoint_consistent(tmp_path):
     rng = np.random.default_rng(5)
     X = rng.normal(size=(6000, 24))
     labels = np.repeat([0, 1], 3000)
-    args = dict(seed=2, chunk_size=1000)
+    args = dict(seed=2, chunk_size=1000, n_threads=1)
     np.testing.assert_array_equal(cg.score(X, labels, **args, checkpoint=ck).scores, cg.score(X, labels, **args).scores)

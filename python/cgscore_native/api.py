@@ -1,7 +1,8 @@
 """Public API: cg_score, cg_score_binary and score.
 
-The data flow: validate → normalize → duplicates → plan problems → kernel per
-problem → aggregate. Each step lives in its own module.
+The data flow: validate → plan problems → check memory → normalize → duplicates →
+run the problems (resuming from a checkpoint; locally or on a Dask cluster) → aggregate
+in plan order. Each step lives in its own module.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from ._memory import check_run_fits, parse_memory_limit
 from ._normalize import duplicate_groups, normalize_rows
 from ._protocol import plan_problems, resolve_seed
 from ._run import call_interruptibly, run_problems
-from .checkpoint import Checkpoint, digest, labels_digest, stored_entropy
 from ._validate import as_feature_matrix, as_label_codes, check_protocol_args, check_threads, format_rows
+from .checkpoint import Checkpoint, digest, labels_digest, stored_entropy
 from .errors import DuplicateRowsError, DuplicatesWarning, SingularGramError
 from .result import CGResult, ProblemReport
 

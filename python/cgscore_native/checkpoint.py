@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -83,22 +84,29 @@ class Checkpoint:
         file = self._file(problem)
         if not file.exists():
             return None
-        with np.load(file, allow_pickle=False) as stored:
-            if not np.array_equal(stored["positives"], problem.positives):
-                raise CheckpointMismatchError(
-                    f"checkpoint file {file} scores other rows than this run's problem {problem.key}. "
-                    "The checkpoint is damaged or from another run: delete it or choose another path."
-                )
-            subterms = {name: stored[name] for name in _SUBTERMS} if "a2" in stored else None
-            diagnostics = stored["diagnostics"]
-            return ProblemOutcome(
-                problem=problem,
-                scores=stored["scores"],
-                subterms=subterms,
-                min_pivot=float(diagnostics[0]),
-                min_pivot_row=int(stored["min_pivot_row"]),
-                condition_bound=float(diagnostics[1]),
+        try:
+            with np.load(file, allow_pickle=False) as stored:
+                positives, scores = stored["positives"], stored["scores"]
+                subterms = {name: stored[name] for name in _SUBTERMS} if "a2" in stored.files else None
+                diagnostics, pivot_row = stored["diagnostics"], int(stored["min_pivot_row"])
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+            # Our own writes are atomic; this is damage from outside (disk, a hand edit).
+            raise CheckpointMismatchError(
+                f"checkpoint file {file} cannot be read ({exc}). Delete that file to recompute its problem."
+            ) from None
+        if not np.array_equal(positives, problem.positives) or scores.shape != problem.positives.shape:
+            raise CheckpointMismatchError(
+                f"checkpoint file {file} scores other rows than this run's problem {problem.key}. "
+                "The checkpoint is damaged or from another run: delete it or choose another path."
             )
+        return ProblemOutcome(
+            problem=problem,
+            scores=scores,
+            subterms=subterms,
+            min_pivot=float(diagnostics[0]),
+            min_pivot_row=pivot_row,
+            condition_bound=float(diagnostics[1]),
+        )
 
     def save(self, outcome: ProblemOutcome) -> None:
         """Store one finished problem; the file appears complete or not at all."""
