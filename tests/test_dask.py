@@ -114,3 +114,27 @@ def test_importing_the_package_does_not_import_dask():
     code = "import sys, cgscore_native; print(sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed')))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def report_singular(*args):
+    return dask_backend._Singular("The NTK Gram matrix of the problem is singular", 3, 1e-18, (4, 9))
+
+
+def test_a_singular_problem_on_a_worker_raises_with_its_rows(client, data):
+    from cgscore_native import SingularGramError
+    from cgscore_native._execute import KernelOptions
+    from cgscore_native._protocol import plan_problems
+
+    X, y = data
+    problems = plan_problems(np.unique(y, return_inverse=True)[1], 4, ratio=1.0, repeats=1, entropy=0)
+    Xn = X.reshape(len(X), -1) / np.linalg.norm(X.reshape(len(X), -1), axis=1, keepdims=True)
+    with pytest.raises(SingularGramError, match="singular") as info:
+        dask_backend.solve_on_cluster(client, Xn, problems, KernelOptions(), task=report_singular)
+    assert info.value.rows == (4, 9) and info.value.pivot_index == 3
+
+
+def test_progress_bar_on_the_cluster(client, data, capsys):
+    pytest.importorskip("tqdm")
+    result = cg.score(*data, seed=7, client=client, progress=True, chunk_size=150)
+    assert "CG-score (dask)" in capsys.readouterr().err
+    assert np.array_equal(result.scores, cg.score(*data, seed=7, chunk_size=150).scores)
