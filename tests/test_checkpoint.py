@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 
 import numpy as np
 import pytest
@@ -156,12 +155,19 @@ INTERRUPTED_RUN = textwrap.dedent(
     import sys
     import numpy as np
     import cgscore_native as cg
+    from cgscore_native.checkpoint import Checkpoint
 
+    save = Checkpoint.save
+
+    def save_and_tell(self, outcome):  # lets the test signal once a problem is stored
+        save(self, outcome)
+        print("saved", flush=True)
+
+    Checkpoint.save = save_and_tell
     rng = np.random.default_rng(5)
     X = rng.normal(size=(6000, 24))
     labels = np.repeat([0, 1], 3000)
-    print("ready", flush=True)
-    cg.score(X, labels, seed=2, chunk_size=1000, checkpoint=sys.argv[1], n_threads=1)
+    cg.score(X, labels, seed=2, repeats=2, chunk_size=600, checkpoint=sys.argv[1], n_threads=1)
     print("finished", flush=True)
     """
 )
@@ -174,17 +180,15 @@ def test_ctrl_c_stops_the_run_and_leaves_the_checkpoint_consistent(tmp_path):
     script.write_text(INTERRUPTED_RUN)
     proc = subprocess.Popen([sys.executable, str(script), str(ck)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        assert proc.stdout.readline().strip() == "ready"
-        while not list(ck.glob("r*.npz")) and proc.poll() is None:  # wait for the first finished problem
-            time.sleep(0.01)
+        assert proc.stdout.readline().strip() == "saved"  # the first of 40 problems is stored
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=60)
     finally:
         proc.kill()
-    assert "finished" not in out, "the run ended before the signal: make the problems larger"
+    assert "finished" not in out, "the run ended before the signal arrived"
     assert "KeyboardInterrupt" in err
     done = sorted(ck.glob("r*.npz"))
-    assert 1 <= len(done) < 12  # 2 classes × 6 chunks
+    assert 1 <= len(done) < 40  # 2 repeats × 2 classes × 10 chunks
     for f in done:
         with np.load(f, allow_pickle=False) as stored:
             assert np.all(np.isfinite(stored["scores"]))
@@ -192,5 +196,5 @@ def test_ctrl_c_stops_the_run_and_leaves_the_checkpoint_consistent(tmp_path):
     rng = np.random.default_rng(5)
     X = rng.normal(size=(6000, 24))
     labels = np.repeat([0, 1], 3000)
-    args = dict(seed=2, chunk_size=1000, n_threads=1)
+    args = dict(seed=2, repeats=2, chunk_size=600, n_threads=1)
     np.testing.assert_array_equal(cg.score(X, labels, **args, checkpoint=ck).scores, cg.score(X, labels, **args).scores)
