@@ -63,7 +63,7 @@ def score(
         a rerun with None reuses the entropy the checkpoint recorded.
     n_threads : int or None
         Threads of the native kernel for this call (on a cluster: in each task); None uses
-        OMP_NUM_THREADS or all cores (Dask workers set OMP_NUM_THREADS themselves).
+        OMP_NUM_THREADS or all cores (Dask's nanny starts workers with OMP_NUM_THREADS=1).
     subterms : bool
         Also return the sub-terms ``a2``, ``b2``, ``ab`` (SPEC §1) in ``result.subterms``.
     duplicates : {"ridge", "raise"}
