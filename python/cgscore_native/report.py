@@ -10,6 +10,7 @@ is needed.
 from __future__ import annotations
 
 import html
+import inspect
 import os
 import warnings
 from pathlib import Path
@@ -99,7 +100,10 @@ def _distribution(scores: np.ndarray, labels: np.ndarray, out: Path) -> str:
     shown = np.maximum(scores, floor)
     ax1 = fig.add_subplot(1, 2, 1)
     groups = [shown[labels == c] for c in classes]
-    ax1.boxplot(groups, vert=False, showfliers=True, flierprops={"markersize": 2})
+    # matplotlib 3.10 replaced vert=False by orientation="horizontal" (and deprecated vert in 3.11).
+    sideways = {"orientation": "horizontal"} if "orientation" in inspect.signature(ax1.boxplot).parameters \
+        else {"vert": False}
+    ax1.boxplot(groups, showfliers=True, flierprops={"markersize": 2}, **sideways)
     ax1.set_yticks(range(1, classes.size + 1), [str(c) for c in classes])
     ax1.set_xscale("log")
     ax1.set_xlabel("CG-score (log scale)")
