@@ -247,6 +247,17 @@ def _add_input_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--image-size", metavar="WxH", type=parse_size, help="resize an image folder's images to this size")
 
 
+def _add_protocol_options(p: argparse.ArgumentParser, seed: int | None, seed_help: str) -> None:
+    p.add_argument("--repeats", type=_positive_int, default=1, help="repeats of the protocol, averaged (default 1)")
+    p.add_argument("--seed", type=int, default=seed, help=seed_help)
+    p.add_argument("--threads", type=_positive_int, default=None, help="kernel threads (default: all cores)")
+
+
+def _add_output_options(p: argparse.ArgumentParser, force_help: str, quiet_help: str) -> None:
+    p.add_argument("--force", action="store_true", help=force_help)
+    p.add_argument("--quiet", action="store_true", help=quiet_help)
+
+
 def _command(sub, name: str, run: Callable[[argparse.Namespace], int], summary: str, description: str,
              example: str) -> argparse.ArgumentParser:
     p = sub.add_parser(name, help=summary, description=f"{description}\n\nexample:\n  {example}",
@@ -276,12 +287,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", metavar="OUT", required=True, help="the scores file: .csv, .parquet or .npz")
     _add_input_options(p)
     p.add_argument("--ratio", type=float, default=1.0, help="negatives drawn per positive (default 1.0)")
-    p.add_argument("--repeats", type=_positive_int, default=1, help="repeats of the protocol, averaged (default 1)")
-    p.add_argument("--seed", type=int, default=None, help="seed of the negatives' draw (default: fresh, printed)")
-    p.add_argument("--threads", type=_positive_int, default=None, help="kernel threads (default: all cores)")
+    _add_protocol_options(p, seed=None, seed_help="seed of the negatives' draw (default: fresh, printed)")
     p.add_argument("--subterms", action="store_true", help="also write the sub-terms a2, b2, ab")
-    p.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
-    p.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
+    _add_output_options(p, "overwrite OUT if it exists", "no progress bar and no summary")
     engine = p.add_argument_group("large data (passed to score() only when given)")
     engine.add_argument("--chunk-size", type=_positive_int, metavar="K", help="score in chunks of K instances")
     engine.add_argument("--checkpoint", metavar="PATH", help="checkpoint file to resume an interrupted run")
@@ -298,8 +306,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", metavar="DIR", required=True, help="the report folder")
     _add_input_options(p)
     p.add_argument("--top-k", type=_positive_int, default=16, help="instances shown at each end (default 16)")
-    p.add_argument("--force", action="store_true", help="replace DIR if it exists and is not empty")
-    p.add_argument("--quiet", action="store_true", help="print nothing on success")
+    _add_output_options(p, "replace DIR if it exists and is not empty", "print nothing on success")
 
     p = _command(sub, "prune", cmd_prune, "write class-balanced keep lists",
                  "Keep the same fraction of every class, dropping its lowest scores (the paper's pruning: "
@@ -310,8 +317,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--keep", type=_fraction, required=True, help="fraction of every class to keep, in (0, 1]")
     p.add_argument("--drop", choices=("low", "high"), default="low", help="which scores to drop (default low)")
     p.add_argument("-o", "--output", metavar="KEEP", required=True, help="the keep list: .txt, .npy or .csv")
-    p.add_argument("--force", action="store_true", help="overwrite KEEP if it exists")
-    p.add_argument("--quiet", action="store_true", help="print nothing on success")
+    _add_output_options(p, "overwrite KEEP if it exists", "print nothing on success")
 
     p = _command(sub, "noise-bench", cmd_noise_bench, "benchmark label-noise detection against baselines",
                  "Flip seeded fractions of the labels and rate how well each method finds them: AUROC, "
@@ -324,22 +330,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", metavar="DIR", required=True, help="the results folder")
     _add_input_options(p)
     p.add_argument("--rates", type=parse_rates, default=[0.1, 0.2, 0.4], help="noise rates (default 0.1,0.2,0.4)")
-    p.add_argument("--repeats", type=_positive_int, default=1, help="CG-score repeats (default 1)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the flips, the CG-score and the baselines (default 0)")
+    _add_protocol_options(p, seed=0, seed_help="seed of the flips, the CG-score and the baselines (default 0)")
     p.add_argument("--k", type=_positive_int, default=10, help="neighbours for the k-NN baselines (default 10)")
     p.add_argument("--methods", help="comma-separated subset of the methods (default: all installed)")
-    p.add_argument("--threads", type=_positive_int, default=None, help="kernel threads (default: all cores)")
-    p.add_argument("--force", action="store_true", help="replace DIR if it exists and is not empty")
-    p.add_argument("--quiet", action="store_true", help="no progress bar and no table on stdout")
+    _add_output_options(p, "replace DIR if it exists and is not empty", "no progress bar and no table on stdout")
 
     p = _command(sub, "demo", cmd_demo, "score the embedded digits data with 10%% flipped labels",
                  "Flip a seeded fraction of the embedded digits' labels, score, and report how well the "
                  "CG-score finds the flipped ones; with --report also write the HTML report.",
                  "cgscore demo --noise 0.2 --repeats 3 --report demo-report/")
     p.add_argument("--noise", type=float, default=0.1, help="fraction of labels to flip (default 0.1)")
-    p.add_argument("--repeats", type=_positive_int, default=1, help="repeats of the protocol (default 1)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the flips and negatives (default 0)")
-    p.add_argument("--threads", type=_positive_int, default=None, help="kernel threads (default: all cores)")
+    _add_protocol_options(p, seed=0, seed_help="seed of the flips and negatives (default 0)")
     p.add_argument("--top", type=int, default=10, help="how many suspects to list (default 10)")
     p.add_argument("--report", metavar="DIR", help="also write the HTML report into DIR")
     p.add_argument("--force", action="store_true", help="replace the report folder if it exists")
