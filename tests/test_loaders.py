@@ -202,3 +202,12 @@ def test_bad_files_raise_one_line_errors(tmp_path, case):
 
 def test_dataset_len():
     assert len(Dataset(X=X, labels=Y, source="x")) == 30
+
+
+def test_saved_row_index_column_is_warned_about(tmp_path):
+    frame = pd.DataFrame(X[:, :2], columns=["a", "b"])
+    frame["label"] = Y
+    frame.to_csv(tmp_path / "t.csv")  # index=True adds an unnamed first column
+    with pytest.warns(UserWarning, match="Unnamed: 0.*row index"):
+        data = load(tmp_path / "t.csv")
+    assert data.X.shape == (30, 3)

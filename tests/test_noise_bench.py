@@ -161,3 +161,10 @@ def test_confident_learning_finds_flips():
     images, labels = small_digits(400)
     noisy, flipped = flip_labels(labels, 0.1, seed=0)
     assert auroc(baselines.confident_learning(images, noisy, seed=0), flipped) > 0.8
+
+
+def test_nearest_neighbors_of_some_rows_equal_those_of_all():
+    images, _ = small_digits(300)
+    rows = [299, 0, 17]
+    np.testing.assert_array_equal(baselines.nearest_neighbors(images, 7, rows),
+                                  baselines.nearest_neighbors(images, 7)[rows])

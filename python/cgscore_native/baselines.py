@@ -37,20 +37,21 @@ def random_scores(n: int, seed: int | None = None) -> np.ndarray:
     return np.random.default_rng(seed).random(n)
 
 
-def nearest_neighbors(X: Any, k: int) -> np.ndarray:
-    """Indices (n, k) of each row's k most cosine-similar other rows, nearest first."""
+def nearest_neighbors(X: Any, k: int, rows: Any = None) -> np.ndarray:
+    """Indices (m, k) of the k most cosine-similar other rows of each of ``rows`` (default: all), nearest first."""
     Xn = unit_rows(X)
     n = Xn.shape[0]
     if not 1 <= k < n:
         raise ValueError(f"k must lie in 1..{n - 1} (n = {n}); got {k}.")
-    out = np.empty((n, k), dtype=np.intp)
-    for start in range(0, n, _BLOCK):
-        rows = np.arange(start, min(start + _BLOCK, n))
-        sim = Xn[rows] @ Xn.T
-        sim[np.arange(rows.size), rows] = -np.inf  # a row is not its own neighbour
+    queries = np.arange(n) if rows is None else np.asarray(rows, dtype=np.intp).reshape(-1)
+    out = np.empty((queries.size, k), dtype=np.intp)
+    for start in range(0, queries.size, _BLOCK):
+        block = queries[start:start + _BLOCK]
+        sim = Xn[block] @ Xn.T
+        sim[np.arange(block.size), block] = -np.inf  # a row is not its own neighbour
         part = np.argpartition(-sim, k - 1, axis=1)[:, :k]
         order = np.argsort(-np.take_along_axis(sim, part, axis=1), axis=1, kind="stable")
-        out[rows] = np.take_along_axis(part, order, axis=1)
+        out[start:start + block.size] = np.take_along_axis(part, order, axis=1)
     return out
 
 

@@ -89,7 +89,8 @@ def _load_input(args: argparse.Namespace, need_labels: bool = True):
     from .loaders import load
 
     return load(args.input if hasattr(args, "input") else args.data, label_column=args.label_column,
-                labels=args.labels, image_size=args.image_size, need_labels=need_labels)
+                labels=args.labels, image_size=args.image_size, need_labels=need_labels,
+                progress=not getattr(args, "quiet", False))
 
 
 def _engine_options(args: argparse.Namespace) -> dict[str, Any]:

@@ -9,6 +9,7 @@ opened with ``allow_pickle=False``.
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -16,6 +17,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ._optional import MissingDependencyError, require
+from ._progress import progress_bar
 from ._validate import format_rows
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
@@ -57,6 +59,7 @@ def load(
     labels: str | os.PathLike | None = None,
     image_size: tuple[int, int] | None = None,
     need_labels: bool = True,
+    progress: bool = False,
 ) -> Dataset:
     """Load a data set by what ``source`` is.
 
@@ -77,7 +80,7 @@ def load(
             raise DataFileError(f"{text}: no such file or folder.")
         suffix = path.suffix.lower()
         if path.is_dir():
-            data = load_image_folder(path, image_size=image_size)
+            data = load_image_folder(path, image_size=image_size, progress=progress)
         elif suffix == ".npz":
             data = load_npz(path)
         elif suffix == ".npy":
@@ -182,6 +185,10 @@ def load_table(path: str | os.PathLike, label_column: str | None = None) -> Data
             f"{path}: feature columns must be numeric; {', '.join(bad[:5])}{' ...' if len(bad) > 5 else ''} "
             "are not (wrong --label-column, or text in a feature column?)."
         )
+    for c in features.columns:
+        if str(c).startswith("Unnamed: "):  # what pandas calls a saved, unnamed row index
+            warnings.warn(f"{path}: column {c!r} looks like a saved row index; it is used as a feature. "
+                          "Drop it (or save without index=True) if it is not one.", UserWarning, stacklevel=2)
     labels = table[name]
     if labels.isna().any():
         rows = np.flatnonzero(labels.isna().to_numpy())
@@ -198,12 +205,13 @@ def load_image_folder(
     folder: str | os.PathLike,
     image_size: tuple[int, int] | None = None,
     mode: str | None = None,
+    progress: bool = False,
 ) -> Dataset:
     """Images in ``folder/<class>/<file>``; the subfolder's name is the label.
 
     All images must share one size unless ``image_size=(width, height)`` resizes them.
     ``mode`` is a Pillow mode ("L" or "RGB"); by default "L" when every image is greyscale,
-    else "RGB". Pixels are kept as uint8.
+    else "RGB". Pixels are kept as uint8. ``progress`` shows a bar on stderr (needs tqdm).
     """
     Image = require("PIL.Image", "io", "Reading an image folder")
     folder = Path(folder)
@@ -220,13 +228,17 @@ def load_image_folder(
             f"{folder}: no images found; expected one subfolder per class holding {', '.join(IMAGE_SUFFIXES)} files."
         )
     images = []
+    bar = progress_bar(len(files), progress, "reading images")
     for f in files:
         try:
             with Image.open(f) as im:
                 im.load()
                 images.append(im.copy())
+            bar.update(1)
         except Exception as exc:  # Pillow raises UnidentifiedImageError, OSError, SyntaxError ...
+            bar.close()
             raise DataFileError(f"{f}: not a readable image ({_one_line(exc)}).") from None
+    bar.close()
     if mode is None:
         mode = "L" if all(im.mode in ("L", "1", "I;16", "I", "F") for im in images) else "RGB"
     sizes = {im.size for im in images}

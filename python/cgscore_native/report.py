@@ -25,6 +25,7 @@ from .writers import atomic_directory
 _NEIGHBOURS = 10
 _MAX_FEATURES_SHOWN = 8
 _MAX_GROUPS_SHOWN = 50
+_MAX_CLASSES_PLOTTED = 40
 
 
 def write_report(
@@ -91,24 +92,26 @@ def _summary(frame, data: Dataset | None) -> str:
 
 
 def _distribution(scores: np.ndarray, labels: np.ndarray, out: Path) -> str:
-    fig = _figure((10, 4))
     classes = np.unique(labels)
+    shown_classes = classes[:_MAX_CLASSES_PLOTTED]  # more boxes than this are unreadable
+    fig = _figure((10, max(4.0, 0.22 * shown_classes.size)))
     # CG-scores are heavy-tailed (a few irregular rows score 100× the median): use log axes,
     # with zeros lifted to the smallest positive score so that they stay visible.
     positive = scores[scores > 0]
     floor = positive.min() if positive.size else 1e-12
     shown = np.maximum(scores, floor)
     ax1 = fig.add_subplot(1, 2, 1)
-    groups = [shown[labels == c] for c in classes]
+    groups = [shown[labels == c] for c in shown_classes]
     # matplotlib 3.10 replaced vert=False by orientation="horizontal" (and deprecated vert in 3.11).
     sideways = {"orientation": "horizontal"} if "orientation" in inspect.signature(ax1.boxplot).parameters \
         else {"vert": False}
     ax1.boxplot(groups, showfliers=True, flierprops={"markersize": 2}, **sideways)
-    ax1.set_yticks(range(1, classes.size + 1), [str(c) for c in classes])
+    ax1.set_yticks(range(1, shown_classes.size + 1), [str(c) for c in shown_classes])
     ax1.set_xscale("log")
     ax1.set_xlabel("CG-score (log scale)")
     ax1.set_ylabel("class")
-    ax1.set_title("per class")
+    ax1.set_title("per class" if shown_classes.size == classes.size
+                  else f"first {shown_classes.size} of {classes.size} classes")
     ax2 = fig.add_subplot(1, 2, 2)
     bins = np.geomspace(shown.min(), shown.max() * (1 + 1e-9) + 1e-300, min(60, max(10, scores.size // 20)))
     ax2.hist(shown, bins=bins, color="#4c72b0")
@@ -168,8 +171,7 @@ def _suspects(frame, data: Dataset | None, count: int) -> str:
     if data is not None and len(frame) > _NEIGHBOURS:
         from .baselines import nearest_neighbors
 
-        nbrs = nearest_neighbors(data.X, _NEIGHBOURS)
-        majority, share = _neighbour_vote(nbrs[rows], labels)
+        majority, share = _neighbour_vote(nearest_neighbors(data.X, _NEIGHBOURS, rows), labels)
         head += ["neighbours' label", "share of neighbours"]
     body = []
     for i, r in enumerate(rows):
