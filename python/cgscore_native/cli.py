@@ -12,6 +12,7 @@ import inspect
 import os
 import re
 import sys
+import textwrap
 import time
 import warnings
 from typing import Any, Callable, NoReturn
@@ -261,7 +262,9 @@ def _add_output_options(p: argparse.ArgumentParser, force_help: str, quiet_help:
 
 def _command(sub, name: str, run: Callable[[argparse.Namespace], int], summary: str, description: str,
              example: str) -> argparse.ArgumentParser:
-    p = sub.add_parser(name, help=summary, description=f"{description}\n\nexample:\n  {example}",
+    # Raw formatting keeps the example on its own line; so wrap the prose ourselves.
+    prose = "\n".join(textwrap.fill(line, 88) if line else "" for line in description.split("\n"))
+    p = sub.add_parser(name, help=summary, description=f"{prose}\n\nexample:\n  {example}",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.set_defaults(run=run)
     return p
