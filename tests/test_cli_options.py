@@ -108,3 +108,25 @@ def test_parse_rates_and_size():
     assert cli.parse_size("32x16") == (32, 16)
     with pytest.raises(argparse.ArgumentTypeError):
         cli.parse_size("32")
+
+
+@pytest.mark.parametrize("module, extra, argv", [
+    ("matplotlib", "report", ["report", "{scores}", "-o", "{tmp}/rep"]),
+    ("pandas", "io", ["score", "{table}", "-o", "{tmp}/s.npz"]),
+    ("PIL", "io", ["score", "{tmp}", "-o", "{tmp}/s.npz"]),
+])
+def test_missing_optional_dependency_names_the_extra(monkeypatch, tmp_path, capsys, module, extra, argv):
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame({"index": [0, 1], "label": [0, 1], "cg_score": [0.1, 0.2], "f": [1.0, 2.0]})
+    frame.to_csv(tmp_path / "s.csv", index=False)
+    (tmp_path / "cls").mkdir()
+    names = {"scores": tmp_path / "s.csv", "table": tmp_path / "s.csv", "tmp": tmp_path}
+    argv = [a.format(**names) for a in argv]
+    for name in list(sys.modules):
+        if name == module or name.startswith(module + "."):
+            monkeypatch.setitem(sys.modules, name, None)  # importing it now raises ImportError
+    monkeypatch.setitem(sys.modules, module, None)
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and f"pip install 'cgscore-native[{extra}]'" in err, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cls", "s.csv"]
