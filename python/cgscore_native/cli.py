@@ -49,7 +49,9 @@ def parse_rates(text: str) -> list[float]:
     try:
         rates = [float(t) for t in text.split(",") if t.strip()]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r}: write rates as fractions separated by commas, e.g. 0.1,0.2,0.4")
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: write rates as fractions separated by commas, e.g. 0.1,0.2,0.4"
+        ) from None
     if not rates or not all(0 < r < 1 for r in rates):
         raise argparse.ArgumentTypeError(f"{text!r}: every rate must lie strictly between 0 and 1")
     return rates
@@ -245,7 +247,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def _add_input_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--label-column", metavar="C", help="label column of a CSV/Parquet table (default: label)")
-    p.add_argument("--labels", metavar="FILE", help="labels for .npy features: a .npy, .txt (one per line) or .csv file")
+    p.add_argument("--labels", metavar="FILE",
+                   help="labels for .npy features: a .npy, .txt (one per line) or .csv file")
     p.add_argument("--image-size", metavar="WxH", type=parse_size, help="resize an image folder's images to this size")
 
 

@@ -57,12 +57,13 @@ def write_report(
     with atomic_directory(out_dir, force) as tmp, warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # matplotlib font-cache notes on a fresh machine
         sections = [_summary(frame, data), _distribution(scores, labels, tmp)]
-        if data is not None and data.is_image:
-            sections.append(_image_section("Highest scores (most irregular)", "top_k.png", data.X, top, labels, scores, tmp))
-            sections.append(_image_section("Lowest scores (most redundant)", "bottom_k.png", data.X, bottom, labels, scores, tmp))
-        else:
-            sections.append(_row_section("Highest scores (most irregular)", data, top, labels, scores))
-            sections.append(_row_section("Lowest scores (most redundant)", data, bottom, labels, scores))
+        ends = [("Highest scores (most irregular)", "top_k.png", top),
+                ("Lowest scores (most redundant)", "bottom_k.png", bottom)]
+        for heading, png, rows in ends:
+            if data is not None and data.is_image:
+                sections.append(_image_section(heading, png, data.X, rows, labels, scores, tmp))
+            else:
+                sections.append(_row_section(heading, data, rows, labels, scores))
         sections.append(_suspects(frame, data, suspects))
         sections.append(_duplicates(frame))
         (tmp / "index.html").write_text(_page(title, sections), encoding="utf-8")
