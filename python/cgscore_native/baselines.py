@@ -15,6 +15,7 @@ Neighbours are by cosine similarity, i.e. on the unit-normalized rows the CG-sco
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 from typing import Any
 
@@ -116,8 +117,15 @@ def knn_shapley(X: Any, labels: Any, k: int = 10, use_cleanlab: bool | None = No
     return -knn_shapley_exact(X, labels, k), "exact recursion (own)"
 
 
-def confident_learning(X: Any, labels: Any, seed: int | None = 0, folds: int = 5) -> np.ndarray:
-    """1 − cleanlab's label quality (self-confidence) of cross-validated logistic-regression probabilities."""
+def confident_learning(X: Any, labels: Any, seed: int | None = 0, folds: int = 5, blas_threads: int | None = 1
+                       ) -> np.ndarray:
+    """1 − cleanlab's label quality (self-confidence) of cross-validated logistic-regression probabilities.
+
+    ``blas_threads`` limits BLAS inside this call only (threadpoolctl, restored afterwards);
+    None leaves it alone. The default 1 is deliberate: the model's matrix products are small,
+    and extra BLAS threads mostly spin, which made this baseline ten times slower on a busy
+    2-core machine.
+    """
     require("sklearn", "baselines", "The confident-learning baseline")
     rank = require("cleanlab.rank", "baselines", "The confident-learning baseline")
     from sklearn.exceptions import ConvergenceWarning
@@ -125,6 +133,7 @@ def confident_learning(X: Any, labels: Any, seed: int | None = 0, folds: int = 5
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
+    from threadpoolctl import threadpool_limits  # a dependency of scikit-learn
 
     Xf = as_feature_matrix(X)
     _, codes = as_label_codes(labels, Xf.shape[0])
@@ -133,7 +142,8 @@ def confident_learning(X: Any, labels: Any, seed: int | None = 0, folds: int = 5
         raise ValueError("confident learning needs at least 2 rows in every class for cross-validation.")
     cv = StratifiedKFold(n_splits=min(folds, smallest), shuffle=True, random_state=seed)
     model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
-    with warnings.catch_warnings():
+    limit = threadpool_limits(blas_threads, user_api="blas") if blas_threads else contextlib.nullcontext()
+    with warnings.catch_warnings(), limit:
         warnings.simplefilter("ignore", ConvergenceWarning)
         probs = cross_val_predict(model, Xf, codes, cv=cv, method="predict_proba")
     quality = rank.get_label_quality_scores(codes, probs, method="self_confidence")
