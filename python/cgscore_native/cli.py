@@ -129,10 +129,12 @@ def _connect(address: str):
 
 
 def cmd_score(args: argparse.Namespace) -> int:
+    from ._optional import require
     from .api import score
     from .writers import check_destination, write_table
 
     check_destination(args.output, args.force)
+    require("pandas", "io", "Writing the scores table")  # before the work, not after it
     options = _engine_options(args)
     data = _load_input(args)
     client = None
