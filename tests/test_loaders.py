@@ -211,3 +211,11 @@ def test_saved_row_index_column_is_warned_about(tmp_path):
     with pytest.warns(UserWarning, match="Unnamed: 0.*row index"):
         data = load(tmp_path / "t.csv")
     assert data.X.shape == (30, 3)
+
+
+def test_table_of_features_with_a_labels_file(tmp_path):
+    pd.DataFrame(X, columns=list("abcde")).to_parquet(tmp_path / "f.parquet")
+    np.save(tmp_path / "y.npy", Y)
+    data = load(tmp_path / "f.parquet", labels=tmp_path / "y.npy")
+    np.testing.assert_array_equal(data.X, X)
+    np.testing.assert_array_equal(data.labels, Y)

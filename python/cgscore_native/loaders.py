@@ -90,7 +90,7 @@ def load(
             X = _load_npy(path)
             data = Dataset(X=X, labels=np.empty(0), source=text, is_image=_looks_like_images(X))
         elif suffix in TABLE_SUFFIXES:
-            data = load_table(path, label_column=label_column)
+            data = load_table(path, label_column=label_column, labels_elsewhere=labels is not None)
         else:
             raise DataFileError(
                 f"{text}: unknown input type {suffix or '(no extension)'!r}; use .npz, .npy, .csv, .tsv, "
@@ -169,11 +169,17 @@ def load_labels(path: str | os.PathLike, column: str | None = None) -> np.ndarra
     return y
 
 
-def load_table(path: str | os.PathLike, label_column: str | None = None) -> Dataset:
-    """A CSV, TSV or Parquet table: every column but ``label_column`` is a numeric feature."""
+def load_table(path: str | os.PathLike, label_column: str | None = None, labels_elsewhere: bool = False) -> Dataset:
+    """A CSV, TSV or Parquet table: every column but ``label_column`` is a numeric feature.
+
+    With ``labels_elsewhere`` (labels come from another file) a table without the label
+    column is all features.
+    """
     path = Path(path)
     table = _read_table(path)
     name = label_column or "label"
+    if labels_elsewhere and name not in table.columns:
+        table = table.assign(**{name: np.zeros(len(table))})  # a placeholder, replaced by the caller
     if name not in table.columns:
         shown = ", ".join(map(str, list(table.columns)[:8])) + (", ..." if table.shape[1] > 8 else "")
         raise DataFileError(f"{path}: no label column {name!r} (columns: {shown}); pass --label-column.")
