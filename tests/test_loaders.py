@@ -132,6 +132,8 @@ def test_from_torch_tensor_and_dataset():
     data = from_torch(FakeTensor(X), FakeTensor(Y))
     np.testing.assert_array_equal(data.X, X)
     np.testing.assert_array_equal(data.labels, Y)
+    images = FakeTensor(RNG.random((4, 3, 5, 6)))
+    assert from_torch(images, FakeTensor([0, 1, 0, 1])).X.shape == (4, 5, 6, 3)
     ds = FakeDataset(6)
     data = from_torch(ds)
     assert data.X.shape == (6, 4, 5, 3) and data.is_image  # channels moved last for drawing

@@ -279,8 +279,9 @@ def from_torch(data: Any, labels: Any = None) -> Dataset:
     if _is_tensor(data):
         if labels is None:
             raise DataFileError("from_torch: a tensor of instances needs labels=...")
-        return _checked(Dataset(X=_to_numpy(data), labels=_to_numpy(labels).reshape(-1), source="torch tensor",
-                                is_image=_looks_like_images(_to_numpy(data))))
+        X = _channels_last(_to_numpy(data))
+        return _checked(Dataset(X=X, labels=_to_numpy(labels).reshape(-1), source="torch tensor",
+                                is_image=_looks_like_images(X)))
     if not (hasattr(data, "__len__") and hasattr(data, "__getitem__")):
         raise TypeError("from_torch expects a tensor or a map-style dataset (with __len__ and __getitem__).")
     xs, ys = [], []
@@ -296,9 +297,7 @@ def from_torch(data: Any, labels: Any = None) -> Dataset:
     shapes = {x.shape for x in xs}
     if len(shapes) != 1:
         raise DataFileError(f"from_torch: instances have {len(shapes)} different shapes; make them one size.")
-    X = np.stack(xs)
-    if X.ndim == 4 and X.shape[1] in (1, 3) and X.shape[-1] not in (1, 3, 4):
-        X = np.moveaxis(X, 1, -1)  # torch's (C, H, W) to (H, W, C), for drawing
+    X = _channels_last(np.stack(xs))
     if labels is not None:
         ys = list(_to_numpy(labels).reshape(-1))
     return _checked(Dataset(X=X, labels=np.asarray(ys), source=type(data).__name__, is_image=_looks_like_images(X)))
@@ -397,6 +396,13 @@ def _parse_label_strings(values: Sequence[str]) -> np.ndarray:
 def _looks_like_images(X: np.ndarray) -> bool:
     """(n, h, w) or (n, h, w, c) with c in 1, 3, 4: draw instances as pictures."""
     return X.ndim == 3 and min(X.shape[1:]) >= 2 or (X.ndim == 4 and X.shape[-1] in (1, 3, 4))
+
+
+def _channels_last(X: np.ndarray) -> np.ndarray:
+    """torch's (n, C, H, W) images to (n, H, W, C), for drawing; scores do not depend on the order."""
+    if X.ndim == 4 and X.shape[1] in (1, 3) and X.shape[-1] not in (1, 3, 4):
+        return np.moveaxis(X, 1, -1)
+    return X
 
 
 def _is_tensor(obj: Any) -> bool:
