@@ -1,0 +1,60 @@
+"""Atomic writers: a failure while writing leaves neither the file nor a temporary behind."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cgscore_native.writers import OutputExistsError, atomic_directory, read_scores, write_table
+
+pd = pytest.importorskip("pandas")
+pytest.importorskip("pyarrow")
+
+FRAME = pd.DataFrame({"index": np.arange(4), "label": ["a", "b", "a", "b"], "cg_score": [0.5, 1.5, 2.5, 1e-300]})
+
+
+@pytest.mark.parametrize("name", ["s.csv", "s.parquet", "s.npz"])
+def test_round_trip_is_exact(tmp_path, name):
+    write_table(FRAME, tmp_path / name)
+    back = read_scores(tmp_path / name)
+    assert list(back.columns) == list(FRAME.columns)
+    np.testing.assert_array_equal(back["cg_score"].to_numpy(), FRAME["cg_score"].to_numpy())
+    assert list(back["label"]) == list(FRAME["label"])
+    assert [p.name for p in tmp_path.iterdir()] == [name]
+
+
+def test_failure_while_writing_leaves_nothing(tmp_path, monkeypatch):
+    def broken(self, path, **kw):
+        with open(path, "wb") as f:
+            f.write(b"PAR1 half a file")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", broken)
+    with pytest.raises(OSError, match="disk full"):
+        write_table(FRAME, tmp_path / "s.parquet")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_failure_keeps_the_old_file(tmp_path, monkeypatch):
+    write_table(FRAME, tmp_path / "s.csv")
+    before = (tmp_path / "s.csv").read_bytes()
+    monkeypatch.setattr(pd.DataFrame, "to_csv", lambda self, path, **kw: (_ for _ in ()).throw(OSError("boom")))
+    with pytest.raises(OSError):
+        write_table(FRAME, tmp_path / "s.csv", force=True)
+    assert (tmp_path / "s.csv").read_bytes() == before and len(list(tmp_path.iterdir())) == 1
+    with pytest.raises(OutputExistsError):
+        write_table(FRAME, tmp_path / "s.csv")
+
+
+def test_atomic_directory_failure_and_replace(tmp_path):
+    with pytest.raises(RuntimeError):
+        with atomic_directory(tmp_path / "out") as tmp:
+            (tmp / "half.html").write_text("<html>")
+            raise RuntimeError("plot failed")
+    assert list(tmp_path.iterdir()) == []
+    with atomic_directory(tmp_path / "out") as tmp:
+        (tmp / "a.txt").write_text("1")
+    with atomic_directory(tmp_path / "out", force=True) as tmp:
+        (tmp / "b.txt").write_text("2")
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["b.txt"]
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
