@@ -110,11 +110,14 @@ def check_run_fits(
     if limit is None or need <= limit:
         return
     fitting = _largest_fitting_problem(n_rows, d, k, n_threads, limit)
-    chunk_hint = f"chunked mode (chunk_size={fitting} or less fits)" if fitting >= 2 else "chunked mode (chunk_size=...)"
+    if fitting >= 2:
+        chunk_hint = f"chunked mode (chunk_size={fitting} or less fits)"
+    else:  # even tiny problems do not fit beside the features themselves
+        chunk_hint = f"chunked mode (chunk_size=...) with a budget above the {_size(8 * n_rows * d)} of the features"
     raise MemoryBudgetError(
         f"The largest binary problem has {largest_problem} instances: with the {n_rows}×{d} normalized features, "
-        f"its {largest_problem}×{largest_problem} float64 Gram buffer needs {need / GIB:.2f} GiB but {what}"
-        f" is {limit / GIB:.2f} GiB. Use {chunk_hint}, a smaller ratio (fewer negatives per problem), "
+        f"its {largest_problem}×{largest_problem} float64 Gram buffer needs {_size(need)} but {what}"
+        f" is {_size(limit)}. Use {chunk_hint}, a smaller ratio (fewer negatives per problem), "
         "or a machine or Dask cluster (client=...) with more memory.",
         required_bytes=need,
         available_bytes=limit,
@@ -124,6 +127,12 @@ def check_run_fits(
 def check_problem_fits(n: int, d: int, k: int = 1, memory_limit=None) -> None:
     """Raise MemoryBudgetError if one problem of n rows cannot fit; allocates nothing."""
     check_run_fits(n, d, n, k=k, memory_limit=memory_limit)
+
+
+def _size(nbytes: int) -> str:
+    """GiB, as the message promises, with MiB alongside when GiB would read 0.00."""
+    text = f"{nbytes / GIB:.2f} GiB"
+    return text if nbytes >= GIB // 100 else f"{text} ({nbytes / 2**20:.1f} MiB)"
 
 
 def _largest_fitting_problem(n_rows: int, d: int, k: int, n_threads: int, limit: int) -> int:

@@ -43,7 +43,7 @@ def run_problems(
 
         done.update(solve_on_cluster(client, Xn, pending, options, labels=labels, on_result=save, progress=progress))
     else:
-        bar = progress_bar(len(pending), progress)
+        bar = progress_bar(len(pending), progress and bool(pending))
         kernel = KernelThread()
         try:
             for p in pending:
