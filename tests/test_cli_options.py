@@ -51,14 +51,6 @@ def test_engine_flags_are_passed_only_when_given(monkeypatch, tmp_path, data):
     assert calls[-1] == {"chunk_size": 16, "checkpoint": str(tmp_path / "ck"), "memory_limit": 2 * 2**30}
 
 
-def test_engine_flag_unsupported_by_this_build_is_an_error(monkeypatch, tmp_path, data, capsys):
-    monkeypatch.setattr(api, "score", _recording_score([], accepts=("memory_limit",)))
-    code = cli.main(["score", str(data), "-o", str(tmp_path / "a.csv"), "--chunk-size", "16"])
-    err = capsys.readouterr().err
-    assert code == 2 and "--chunk-size is not supported" in err and len(err.strip().splitlines()) == 1
-    assert not (tmp_path / "a.csv").exists()
-
-
 def test_scheduler_without_dask_is_a_one_line_error(monkeypatch, tmp_path, data, capsys):
     monkeypatch.setattr(api, "score", _recording_score([]))
     monkeypatch.setitem(sys.modules, "dask", None)  # importing dask now fails

@@ -17,6 +17,7 @@ except ImportError as exc:  # pragma: no cover - depends on the installation
     ) from exc
 
 from .api import cg_score, cg_score_binary, score
+from .checkpoint import CheckpointMismatchError
 from .datasets import load_digits
 from .errors import DuplicateRowsError, DuplicatesWarning, MemoryBudgetError, SingularGramError
 from .result import CGResult, ProblemReport
@@ -31,6 +32,7 @@ def build_info() -> dict:
 
 __all__ = [
     "CGResult",
+    "CheckpointMismatchError",
     "DuplicateRowsError",
     "DuplicatesWarning",
     "MemoryBudgetError",

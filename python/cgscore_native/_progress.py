@@ -11,7 +11,7 @@ class _Silent:
         pass
 
 
-def progress_bar(total: int, enabled: bool, description: str = "CG-score"):
+def progress_bar(total: int, enabled: bool, description: str = "CG-score", unit: str = "problem"):
     """A bar with update()/close(); a no-op when disabled or when tqdm is missing."""
     if not enabled:
         return _Silent()
@@ -19,4 +19,4 @@ def progress_bar(total: int, enabled: bool, description: str = "CG-score"):
         from tqdm.auto import tqdm
     except ImportError:
         return _Silent()
-    return tqdm(total=total, desc=description, unit="problem", leave=False)
+    return tqdm(total=total, desc=description, unit=unit, leave=False)

@@ -235,7 +235,7 @@ def load_image_folder(
             f"{folder}: no images found; expected one subfolder per class holding {', '.join(IMAGE_SUFFIXES)} files."
         )
     images = []
-    bar = progress_bar(len(files), progress, "reading images")
+    bar = progress_bar(len(files), progress, "reading images", unit="image")
     for f in files:
         try:
             with Image.open(f) as im:
