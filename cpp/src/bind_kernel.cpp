@@ -70,16 +70,22 @@ void bind_kernel(py::module_& m) {
 
   m.def(
       "ntk_gram",
-      [](const Eigen::Ref<const RowMatrix>& X, double ridge, int n_threads) {
+      [](const Eigen::Ref<const RowMatrix>& X, double ridge, int n_threads, const std::string& backend) {
+        const bool blas = use_blas(backend);
         ColMatrix H(X.rows(), X.rows());
         {
           py::gil_scoped_release release;
-          build_ntk_gram(X, H, ridge, n_threads);
+          if (blas) {
+            const BlasThreadScope single(blas_library(), 1);
+            build_ntk_gram_blas(blas_library(), X, H, ridge, n_threads);
+          } else {
+            build_ntk_gram(X, H, ridge, n_threads);
+          }
           H.triangularView<Eigen::StrictlyUpper>() = H.transpose();
         }
         return H;
       },
-      py::arg("X").noconvert(), py::arg("ridge") = 0.0, py::arg("n_threads") = 0,
+      py::arg("X").noconvert(), py::arg("ridge") = 0.0, py::arg("n_threads") = 0, py::arg("backend") = "auto",
       "The full symmetric NTK Gram matrix of unit-norm rows (for inspection and tests).");
 }
 
