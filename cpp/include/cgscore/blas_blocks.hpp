@@ -1,4 +1,4 @@
-// Level-3 BLAS calls split into fixed blocks that OpenMP threads run independently, each
+// Level-3 BLAS calls split into fixed blocks that threads (block_threads.hpp) run independently, each
 // block one single-threaded BLAS call. The blocks depend on the sizes only, never on the
 // thread count, and no block reads another's output: results are bit-identical for any
 // number of threads (OpenBLAS's own threading of dtrsm/dtrmm is not).
@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "blas_library.hpp"
-#include "parallel.hpp"
+#include "block_threads.hpp"
 #include "tiling.hpp"
 #include "types.hpp"
 
@@ -16,16 +16,11 @@ namespace cgscore {
 
 constexpr Index kBlasBlock = 256;  // rows or columns per call: large enough to run at full speed
 
-// body(start, size) for consecutive blocks of [0, count); dynamic schedule, as blocks differ in cost.
+// body(start, size) for consecutive blocks of [0, count), handed out first come, first served.
 template <class Body>
 void for_each_block(Index count, Index block, int n_threads, Body&& body) {
   const Index blocks = (count + block - 1) / block;
-  ExceptionCollector errors;
-#pragma omp parallel for schedule(dynamic, 1) num_threads(resolve_threads(n_threads))
-  for (Index b = 0; b < blocks; ++b) {
-    errors.capture([&] { body(b * block, std::min(block, count - b * block)); });
-  }
-  errors.rethrow();
+  run_blocks(blocks, n_threads, [&](Index b) { body(b * block, std::min(block, count - b * block)); });
 }
 
 // C (m×m, lower) += alpha · A Aᵀ, A m×k: dsyrk on diagonal tiles, dgemm below them.
