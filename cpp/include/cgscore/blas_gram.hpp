@@ -2,6 +2,7 @@
 // dsyrk/dgemm per tile, and the NTK transform applied while the tile is still in cache.
 #pragma once
 
+#include <algorithm>
 #include <vector>
 
 #include <Eigen/Core>

@@ -4,7 +4,6 @@
 // threads are ours, over fixed blocks, so the result is the same for any thread count.
 #pragma once
 
-#include <algorithm>
 #include <stdexcept>
 
 #include <Eigen/Core>
@@ -12,7 +11,6 @@
 #include "blas_factor.hpp"
 #include "blas_gram.hpp"
 #include "blas_library.hpp"
-#include "parallel.hpp"
 #include "score_terms.hpp"
 #include "types.hpp"
 
