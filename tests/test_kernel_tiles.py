@@ -154,3 +154,17 @@ def test_openblas_thread_count_is_restored(rng):
 def test_unknown_backend_is_refused(rng):
     with pytest.raises(ValueError, match="backend must be"):
         kernel(unit_rows(rng, 3, 3), [1.0, -1.0, 1.0], "cuda")
+
+
+def test_overlapping_calls_restore_the_openblas_thread_count(rng):
+    if not ensure_blas():
+        pytest.skip("NumPy's bundled OpenBLAS was not found")
+    from concurrent.futures import ThreadPoolExecutor
+
+    before = _core.blas_info()["threads"]
+    X, y = unit_rows(rng, 400, 60), signs(rng, 400)
+    expected = kernel(X, y, "blas")["scores"]
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        results = list(pool.map(lambda t: kernel(X, y, "blas", n_threads=1 + t % 2)["scores"], range(9)))
+    assert all(np.array_equal(r, expected) for r in results)
+    assert _core.blas_info()["threads"] == before

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 
@@ -81,19 +82,34 @@ inline void load_blas(const std::string& path, const std::string& prefix, const 
 
 // OpenBLAS's thread count is process-global: set it for one call, restore it afterwards.
 // The kernels set it to 1 and parallelize over fixed blocks themselves: OpenBLAS's own
-// threaded dtrsm/dtrmm give results that depend on the thread count.
+// threaded dtrsm/dtrmm give results that depend on the thread count. Calls may overlap
+// (the GIL is released), so the first to enter saves the caller's setting and the last
+// to leave restores it.
 class BlasThreadScope {
  public:
-  BlasThreadScope(const BlasLibrary& library, int threads) : library_(library), saved_(library.get_num_threads()) {
+  BlasThreadScope(const BlasLibrary& library, int threads) : library_(library) {
+    std::lock_guard<std::mutex> lock(state().mutex);
+    if (state().depth++ == 0) state().saved = library_.get_num_threads();
     library_.set_num_threads(threads);
   }
-  ~BlasThreadScope() { library_.set_num_threads(saved_); }
+  ~BlasThreadScope() {
+    std::lock_guard<std::mutex> lock(state().mutex);
+    if (--state().depth == 0) library_.set_num_threads(state().saved);
+  }
   BlasThreadScope(const BlasThreadScope&) = delete;
   BlasThreadScope& operator=(const BlasThreadScope&) = delete;
 
  private:
+  struct State {
+    std::mutex mutex;
+    int depth = 0;
+    int saved = 1;
+  };
+  static State& state() {
+    static State shared;
+    return shared;
+  }
   const BlasLibrary& library_;
-  int saved_;
 };
 
 }  // namespace cgscore
