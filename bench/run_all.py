@@ -191,6 +191,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="small sizes, few rounds (a few minutes)")
     parser.add_argument("--no-cifar", action="store_true", help="skip the CIFAR-10-shaped run")
     parser.add_argument("--rounds", type=int, default=None)
+    parser.add_argument("--sizes", type=lambda text: [int(v) for v in text.split(",")],
+                        help="comma-separated n for the binary section, e.g. 5000 (rows of other n are kept)")
     parser.add_argument("--only", choices=["binary", "protocol", "memory", "cifar"], action="append",
                         help="re-measure only these sections, keeping the others from results.json")
     args = parser.parse_args()
@@ -213,7 +215,12 @@ def main() -> None:
     if previous:
         info["date"] = f"{previous['machine']['date']} ({', '.join(args.only)} re-measured {info['date']})"
     wanted = lambda section: not args.only or section in args.only  # noqa: E731
-    binary = binary_rows(sizes, rounds, authors_max, eigen_max) if wanted("binary") else previous.get("binary", [])
+    sizes = args.sizes or sizes
+    binary = previous.get("binary", [])
+    if wanted("binary"):
+        fresh = binary_rows(sizes, rounds, authors_max, eigen_max)
+        kept = [r for r in binary if r["n"] not in sizes] if args.sizes else []
+        binary = sorted(kept + fresh, key=lambda r: r["n"])
     protocol = protocol_rows(cases, rounds) if wanted("protocol") else previous.get("protocol", [])
     memory = memory_rows(mem_n) if wanted("memory") else previous.get("memory", [])
     if wanted("cifar") and not (args.quick or args.no_cifar):

@@ -1,7 +1,7 @@
 """The native kernel at tile and block boundaries, for every backend.
 
 The Eigen backend tiles the Gram matrix by 256 and factors in blocks of 128; the BLAS
-backend tiles by 256 and recurses down to leaves of 128. Sizes around those numbers,
+backend splits its calls into blocks of 256 and recurses down to leaves of 128. Sizes around those numbers,
 degenerate shapes (n = 1, d = 1, very large d), thread counts and the OpenBLAS thread
 setting are checked here against NumPy references.
 """
@@ -65,7 +65,7 @@ def test_tile_boundaries_match_closed_form(rng, backend, n):
     np.testing.assert_allclose(out["inverse_diagonal"], Hinv_diag, rtol=1e-9)
 
 
-@pytest.mark.parametrize("n", [257, 513])
+@pytest.mark.parametrize("n", [257, 513, 2100])
 def test_backends_agree(rng, n):
     if not ensure_blas():
         pytest.skip("NumPy's bundled OpenBLAS was not found")
@@ -93,7 +93,7 @@ def test_very_large_d(rng, backend):
     np.testing.assert_allclose(out["scores"][:, 0], closed_form(X, y), rtol=1e-9)
 
 
-@pytest.mark.parametrize("n", [129, 300, 700])
+@pytest.mark.parametrize("n", [129, 300, 700, 2100])
 def test_one_and_two_threads_are_bit_identical(rng, backend, n):
     X, y = unit_rows(rng, n, 90), signs(rng, n)
     one = kernel(X, y, backend, subterms=True, n_threads=1)
