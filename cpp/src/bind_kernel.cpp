@@ -1,21 +1,42 @@
 // The binary-problem kernel and the NTK Gram builder, GIL released while they run.
+#include <string>
+
 #include <pybind11/eigen.h>
 #include <pybind11/pybind11.h>
 
 #include "bind.hpp"
 #include "cgscore/binary_score.hpp"
+#include "cgscore/blas_library.hpp"
+#include "cgscore/blas_score.hpp"
 #include "cgscore/ntk_gram.hpp"
 
 namespace py = pybind11;
 
 namespace cgscore {
 
+namespace {
+
+// "auto" means the BLAS backend when a library is loaded, else Eigen.
+bool use_blas(const std::string& backend) {
+  if (backend == "blas") {
+    if (!blas_library().loaded())
+      throw py::value_error("backend='blas' needs a BLAS library: none is loaded (see cgscore_native._core.blas_info())");
+    return true;
+  }
+  if (backend == "eigen") return false;
+  if (backend == "auto") return blas_library().loaded();
+  throw py::value_error("backend must be 'auto', 'blas' or 'eigen', not '" + backend + "'");
+}
+
+}  // namespace
+
 void bind_kernel(py::module_& m) {
   m.def(
       "score_binary",
       [](const Eigen::Ref<const RowMatrix>& X, const Eigen::Ref<const ColMatrix>& Y, double ridge,
-         double pivot_tolerance, bool subterms, int n_threads) {
+         double pivot_tolerance, bool subterms, int n_threads, const std::string& backend) {
         if (Y.rows() != X.rows()) throw py::value_error("Y must have one row per row of X");
+        const bool blas = use_blas(backend);
         BinaryScoreOptions options;
         options.ridge = ridge;
         options.pivot_tolerance = pivot_tolerance;
@@ -24,7 +45,7 @@ void bind_kernel(py::module_& m) {
         BinaryScores result;
         {
           py::gil_scoped_release release;
-          result = score_binary(X, Y, options);
+          result = blas ? score_binary_blas(X, Y, options) : score_binary(X, Y, options);
         }
         py::dict out;
         out["scores"] = std::move(result.scores);
@@ -32,6 +53,7 @@ void bind_kernel(py::module_& m) {
         out["min_pivot"] = result.min_pivot;
         out["min_pivot_index"] = result.min_pivot_index;
         out["condition_bound"] = result.condition_bound;
+        out["backend"] = blas ? "blas" : "eigen";
         if (subterms) {
           out["a2"] = std::move(result.a2);
           out["b2"] = std::move(result.b2);
@@ -41,21 +63,29 @@ void bind_kernel(py::module_& m) {
       },
       py::arg("X").noconvert(), py::arg("Y").noconvert(), py::arg("ridge") = 0.0,
       py::arg("pivot_tolerance") = -1.0, py::arg("subterms") = false, py::arg("n_threads") = 0,
+      py::arg("backend") = "auto",
       "Exact CG-scores of one binary problem. X: C-contiguous float64 (n, d) with unit-norm rows;\n"
-      "Y: Fortran-ordered float64 (n, k) label columns. Returns a dict of arrays and the pivot report.");
+      "Y: Fortran-ordered float64 (n, k) label columns. backend: 'auto' (BLAS when loaded), 'blas'\n"
+      "or 'eigen'. Returns a dict of arrays, the pivot report and the backend used.");
 
   m.def(
       "ntk_gram",
-      [](const Eigen::Ref<const RowMatrix>& X, double ridge, int n_threads) {
+      [](const Eigen::Ref<const RowMatrix>& X, double ridge, int n_threads, const std::string& backend) {
+        const bool blas = use_blas(backend);
         ColMatrix H(X.rows(), X.rows());
         {
           py::gil_scoped_release release;
-          build_ntk_gram(X, H, ridge, n_threads);
+          if (blas) {
+            const BlasThreadScope single(blas_library(), 1);
+            build_ntk_gram_blas(blas_library(), X, H, ridge, n_threads);
+          } else {
+            build_ntk_gram(X, H, ridge, n_threads);
+          }
           H.triangularView<Eigen::StrictlyUpper>() = H.transpose();
         }
         return H;
       },
-      py::arg("X").noconvert(), py::arg("ridge") = 0.0, py::arg("n_threads") = 0,
+      py::arg("X").noconvert(), py::arg("ridge") = 0.0, py::arg("n_threads") = 0, py::arg("backend") = "auto",
       "The full symmetric NTK Gram matrix of unit-norm rows (for inspection and tests).");
 }
 

@@ -5,6 +5,7 @@
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "Native kernel of cgscore_native (C++17, Eigen, OpenMP).";
+  cgscore::bind_blas(m);
   cgscore::bind_build_info(m);
   cgscore::bind_errors(m);
   cgscore::bind_kernel(m);

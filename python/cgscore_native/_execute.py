@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _core
+from ._blas import ensure_blas
 from ._protocol import Problem
 from ._validate import format_rows
 from .errors import SingularGramError
@@ -17,6 +18,7 @@ class KernelOptions:
     ridge: float = 0.0
     subterms: bool = False
     n_threads: int = 0  # 0: the core's default
+    backend: str = "auto"  # "auto" (BLAS when NumPy's OpenBLAS is found), "blas" or "eigen"
 
 
 @dataclass
@@ -32,8 +34,16 @@ class ProblemOutcome:
 def run_kernel(Xn_rows: np.ndarray, Y: np.ndarray, options: KernelOptions) -> dict:
     """One call of the kernel on already-normalized rows; Y is (n,) or (n, k)."""
     Y2 = np.asfortranarray(Y.reshape(Y.shape[0], -1), dtype=np.float64)
+    if options.backend != "eigen":
+        ensure_blas()
     return _core.score_binary(
-        np.ascontiguousarray(Xn_rows, dtype=np.float64), Y2, options.ridge, -1.0, options.subterms, options.n_threads
+        np.ascontiguousarray(Xn_rows, dtype=np.float64),
+        Y2,
+        options.ridge,
+        -1.0,
+        options.subterms,
+        options.n_threads,
+        backend=options.backend,
     )
 
 

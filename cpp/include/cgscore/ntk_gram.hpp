@@ -5,19 +5,12 @@
 #include <cmath>
 #include <vector>
 
+#include "ntk_transform.hpp"
 #include "parallel.hpp"
 #include "tiling.hpp"
 #include "types.hpp"
 
 namespace cgscore {
-
-constexpr double kPi = 3.14159265358979323846;
-
-// H_ij = u (π − arccos u) / (2π), u = clamp(x_i·x_j, −1, 1).
-inline double ntk_from_cosine(double u) {
-  u = std::min(1.0, std::max(-1.0, u));
-  return u * (kPi - std::acos(u)) / (2.0 * kPi);
-}
 
 constexpr Index kGramTile = 256;
 
@@ -36,9 +29,7 @@ inline void build_ntk_gram(const Eigen::Ref<const RowMatrix>& X, Eigen::Ref<ColM
       const Tile& tile = tiles[t];
       auto block = H.block(tile.row, tile.col, tile.rows, tile.cols);
       block.noalias() = X.middleRows(tile.row, tile.rows) * X.middleRows(tile.col, tile.cols).transpose();
-      for (Index j = 0; j < tile.cols; ++j) {
-        for (Index i = 0; i < tile.rows; ++i) block(i, j) = ntk_from_cosine(block(i, j));
-      }
+      for (Index j = 0; j < tile.cols; ++j) ntk_transform(&block(0, j), tile.rows);  // while the tile is hot
       if (tile.row == tile.col) {
         for (Index k = 0; k < tile.rows; ++k) block(k, k) = 0.5 + ridge;
       }

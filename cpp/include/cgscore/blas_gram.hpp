@@ -1,0 +1,44 @@
+// The NTK Gram matrix H∞ (lower triangle) on a run-time BLAS: one single-threaded
+// dsyrk/dgemm per tile, and the NTK transform applied while the tile is still in cache.
+#pragma once
+
+#include <algorithm>
+#include <vector>
+
+#include <Eigen/Core>
+
+#include "blas_blocks.hpp"
+#include "blas_library.hpp"
+#include "ntk_transform.hpp"
+#include "tiling.hpp"
+#include "types.hpp"
+
+namespace cgscore {
+
+inline void build_ntk_gram_blas(const BlasLibrary& blas, const Eigen::Ref<const RowMatrix>& X,
+                                Eigen::Ref<ColMatrix> H, double ridge, int n_threads) {
+  const blas_int d = X.cols(), ldx = std::max<Index>(X.outerStride(), 1), ldh = H.outerStride();
+  const double one = 1.0, zero = 0.0;
+  // Row-major X (n×d) is column-major Xᵀ (d×n): a tile of X Xᵀ is (Xᵀ_rows)ᵀ Xᵀ_cols, trans "T".
+  const std::vector<Tile> tiles = lower_tiles(X.rows(), kBlasBlock);
+  for_each_block(static_cast<Index>(tiles.size()), 1, n_threads, [&](Index t, Index) {
+    const Tile& tile = tiles[t];
+    const blas_int rows = tile.rows, cols = tile.cols;
+    const double* Xr = X.data() + tile.row * ldx;
+    double* out = &H(tile.row, tile.col);
+    if (tile.row == tile.col) {
+      blas.dsyrk("L", "T", &rows, &d, &one, Xr, &ldx, &zero, out, &ldh, 1, 1);
+    } else {
+      blas.dgemm("T", "N", &rows, &cols, &d, &one, Xr, &ldx, X.data() + tile.col * ldx, &ldx, &zero, out, &ldh, 1, 1);
+    }
+    for (Index j = 0; j < tile.cols; ++j) {
+      const Index first = tile.row == tile.col ? j : 0;  // the lower triangle only
+      ntk_transform(out + first + j * ldh, tile.rows - first);
+    }
+    if (tile.row == tile.col) {
+      for (Index j = 0; j < tile.cols; ++j) out[j + j * ldh] = 0.5 + ridge;  // the NTK diagonal is exactly 1/2
+    }
+  });
+}
+
+}  // namespace cgscore

@@ -1,0 +1,50 @@
+// Exact CG-scores of one binary problem (SPEC §1), BLAS backend: the same pipeline as
+// binary_score.hpp, with the Gram matrix from blas_gram.hpp and the factor and inverse from
+// blas_factor.hpp. OpenBLAS runs single-threaded for the call (restored after it); the
+// threads are ours, over fixed blocks, so the result is the same for any thread count.
+#pragma once
+
+#include <stdexcept>
+
+#include <Eigen/Core>
+
+#include "blas_factor.hpp"
+#include "blas_gram.hpp"
+#include "blas_library.hpp"
+#include "score_terms.hpp"
+#include "types.hpp"
+
+namespace cgscore {
+
+inline BinaryScores score_binary_blas(const Eigen::Ref<const RowMatrix>& X, const Eigen::Ref<const ColMatrix>& Y,
+                                      const BinaryScoreOptions& options) {
+  const BlasLibrary& blas = blas_library();
+  if (!blas.loaded()) throw std::runtime_error("the BLAS backend was requested but no BLAS library is loaded");
+  const Index n = X.rows();
+  BinaryScores out;
+  if (n == 0) return out;
+  const BlasThreadScope single(blas, 1);
+
+  ColMatrix H(n, n);  // the one n×n buffer: Gram → H → L → L⁻¹
+  build_ntk_gram_blas(blas, X, H, options.ridge, options.n_threads);
+  const double h_norm = symmetric_l1_norm(H);
+
+  PivotReport pivots;
+  blas_cholesky_in_place(blas, H.data(), n, n, 0, pivot_tolerance_for(options, n), pivots, options.n_threads);
+  out.min_pivot = pivots.min_pivot;
+  out.min_pivot_index = pivots.min_pivot_index;
+
+  // α = L⁻ᵀ L⁻¹ Y, solved against L before it is inverted (2n²k flops: one call each).
+  ColMatrix alpha = Y;
+  const blas_int nn = n, k = alpha.cols();
+  const double one = 1.0;
+  blas.dtrsm("L", "L", "N", "N", &nn, &k, &one, H.data(), &nn, alpha.data(), &nn, 1, 1, 1, 1);
+  blas.dtrsm("L", "L", "T", "N", &nn, &k, &one, H.data(), &nn, alpha.data(), &nn, 1, 1, 1, 1);
+
+  blas_invert_lower_in_place(blas, H.data(), n, n, options.n_threads);
+  out.inverse_diagonal = inverse_column_norms(H, options.n_threads);
+  finish_scores(alpha, Y, h_norm, options.subterms, out);
+  return out;
+}
+
+}  // namespace cgscore

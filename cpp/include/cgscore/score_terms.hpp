@@ -1,0 +1,75 @@
+// From α = H⁻¹Y and L⁻¹ to the scores (SPEC §1), shared by every backend.
+#pragma once
+
+#include <cmath>
+#include <limits>
+
+#include <Eigen/Core>
+
+#include "parallel.hpp"
+#include "types.hpp"
+
+namespace cgscore {
+
+struct BinaryScoreOptions {
+  double ridge = 0.0;          // added to the diagonal of H before factoring
+  double pivot_tolerance = -1; // < 0: n · ε · max diagonal (a pivot below it is numerical noise)
+  bool subterms = false;       // also return a2, b2, ab
+  int n_threads = 0;           // <= 0: OpenMP default
+};
+
+struct BinaryScores {
+  ColMatrix scores;     // n × k, one column per label vector
+  ColMatrix a2, b2, ab; // n × k when subterms were requested, else empty
+  Vector inverse_diagonal;  // D_i = (H⁻¹)_ii
+  double min_pivot = std::numeric_limits<double>::infinity();
+  Index min_pivot_index = -1;
+  double condition_bound = std::numeric_limits<double>::infinity();  // ≥ cond₂(H)
+};
+
+inline double pivot_tolerance_for(const BinaryScoreOptions& options, Index n) {
+  const double max_diagonal = 0.5 + options.ridge;
+  return options.pivot_tolerance >= 0
+             ? options.pivot_tolerance
+             : static_cast<double>(n) * std::numeric_limits<double>::epsilon() * max_diagonal;
+}
+
+// ‖H‖₁ from the lower triangle (H symmetric): the largest absolute column sum.
+inline double symmetric_l1_norm(const Eigen::Ref<const ColMatrix>& H) {
+  const Index n = H.rows();
+  Vector sums = Vector::Zero(n);
+  for (Index j = 0; j < n; ++j) {
+    for (Index i = j; i < n; ++i) {
+      const double v = std::abs(H(i, j));
+      sums[j] += v;
+      if (i != j) sums[i] += v;
+    }
+  }
+  return n ? sums.maxCoeff() : 0.0;
+}
+
+// D_i = ‖L⁻¹ e_i‖²: column i of L⁻¹ is zero above row i. Each column is one thread's sum.
+inline Vector inverse_column_norms(const Eigen::Ref<const ColMatrix>& Linv, int n_threads) {
+  const Index n = Linv.rows();
+  Vector D(n);
+#pragma omp parallel for schedule(dynamic, 16) num_threads(resolve_threads(n_threads))
+  for (Index i = 0; i < n; ++i) D[i] = Linv.col(i).tail(n - i).squaredNorm();
+  return D;
+}
+
+// Fills scores (and sub-terms) from α, Y and D = out.inverse_diagonal.
+inline void finish_scores(const ColMatrix& alpha, const Eigen::Ref<const ColMatrix>& Y, double h_norm,
+                          bool subterms, BinaryScores& out) {
+  const auto& D = out.inverse_diagonal;
+  out.condition_bound = h_norm * D.sum();  // λmax(H) ≤ ‖H‖₁, λmax(H⁻¹) ≤ tr H⁻¹
+  out.scores = alpha.array().square().colwise() / D.array();
+  if (subterms) {
+    // β_i = α_i − D_i y_i: the part of α_i that comes from the other instances.
+    const ColMatrix beta = alpha - (Y.array().colwise() * D.array()).matrix();
+    out.ab = (Y.array() * beta.array()).matrix();
+    out.a2 = (beta.array().square().colwise() / D.array()).matrix();
+    out.b2 = (Y.array().square().colwise() * D.array()).matrix();
+  }
+}
+
+}  // namespace cgscore

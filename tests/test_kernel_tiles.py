@@ -1,0 +1,170 @@
+"""The native kernel at tile and block boundaries, for every backend.
+
+The Eigen backend tiles the Gram matrix by 256 and factors in blocks of 128; the BLAS
+backend splits its calls into blocks of 256 and recurses down to leaves of 128. Sizes around those numbers,
+degenerate shapes (n = 1, d = 1, very large d), thread counts and the OpenBLAS thread
+setting are checked here against NumPy references.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from reference import brute_force_binary, brute_force_subterms, ntk_gram
+
+from cgscore_native import SingularGramError, _core
+from cgscore_native._blas import ensure_blas
+
+BACKENDS = ["eigen", "blas"]
+BOUNDARY_SIZES = [1, 2, 5, 127, 128, 129, 255, 256, 257, 300, 383, 513]
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request) -> str:
+    if request.param == "blas" and not ensure_blas():
+        pytest.skip("NumPy's bundled OpenBLAS was not found")
+    return request.param
+
+
+def unit_rows(rng: np.random.Generator, n: int, d: int) -> np.ndarray:
+    X = rng.normal(size=(n, d))
+    return X / np.linalg.norm(X, axis=1, keepdims=True)
+
+
+def signs(rng: np.random.Generator, n: int) -> np.ndarray:
+    return np.where(rng.random(n) < 0.5, 1.0, -1.0)
+
+
+def kernel(X, y, backend, ridge=0.0, subterms=False, n_threads=2):
+    Y = np.asfortranarray(np.asarray(y, dtype=np.float64).reshape(len(X), -1))
+    return _core.score_binary(
+        np.ascontiguousarray(X), Y, ridge, -1.0, subterms, n_threads, backend=backend
+    )
+
+
+def closed_form(X, y, ridge=0.0):
+    """SPEC §1 through an explicit float64 inverse: fine for well-conditioned H."""
+    Hinv = np.linalg.inv(ntk_gram(X) + ridge * np.eye(len(X)))
+    return (Hinv @ y) ** 2 / np.diag(Hinv)
+
+
+@pytest.mark.parametrize("n", [1, 2, 5, 17])
+def test_small_n_matches_brute_force(rng, backend, n):
+    X, y = unit_rows(rng, n, 8), signs(rng, n)
+    out = kernel(X, y, backend)
+    assert out["backend"] == backend
+    np.testing.assert_allclose(out["scores"][:, 0], brute_force_binary(X, y), rtol=1e-9, atol=1e-13)
+
+
+@pytest.mark.parametrize("n", BOUNDARY_SIZES)
+def test_tile_boundaries_match_closed_form(rng, backend, n):
+    X, y = unit_rows(rng, n, 2 * n + 16), signs(rng, n)  # d ≫ n keeps H well conditioned
+    out = kernel(X, y, backend)
+    np.testing.assert_allclose(out["scores"][:, 0], closed_form(X, y), rtol=1e-8)
+    Hinv_diag = np.diag(np.linalg.inv(ntk_gram(X)))
+    np.testing.assert_allclose(out["inverse_diagonal"], Hinv_diag, rtol=1e-9)
+
+
+@pytest.mark.parametrize("n", [257, 513, 2100])
+def test_backends_agree(rng, n):
+    if not ensure_blas():
+        pytest.skip("NumPy's bundled OpenBLAS was not found")
+    X, y = unit_rows(rng, n, 600), signs(rng, n)
+    eigen, blas = kernel(X, y, "eigen"), kernel(X, y, "blas")
+    np.testing.assert_allclose(blas["scores"], eigen["scores"], rtol=1e-10)
+    assert blas["min_pivot_index"] == eigen["min_pivot_index"]
+    assert blas["min_pivot"] == pytest.approx(eigen["min_pivot"], rel=1e-12)
+    assert blas["condition_bound"] == pytest.approx(eigen["condition_bound"], rel=1e-10)
+
+
+def test_d_equal_one_needs_the_ridge_and_then_matches(rng, backend):
+    # With d = 1 every normalized row is +1 or −1: H is singular without a ridge.
+    X = rng.normal(size=(300, 1))
+    y = signs(rng, 300)
+    with pytest.raises(SingularGramError):
+        kernel(X / np.abs(X), y, backend)
+    out = kernel(X / np.abs(X), y, backend, ridge=0.25)
+    np.testing.assert_allclose(out["scores"][:, 0], closed_form(X / np.abs(X), y, ridge=0.25), rtol=1e-8)
+
+
+def test_very_large_d(rng, backend):
+    X, y = unit_rows(rng, 40, 200_003), signs(rng, 40)
+    out = kernel(X, y, backend)
+    np.testing.assert_allclose(out["scores"][:, 0], closed_form(X, y), rtol=1e-9)
+
+
+@pytest.mark.parametrize("n", [129, 300, 700, 2100])
+def test_one_and_two_threads_are_bit_identical(rng, backend, n):
+    X, y = unit_rows(rng, n, 90), signs(rng, n)
+    one = kernel(X, y, backend, subterms=True, n_threads=1)
+    two = kernel(X, y, backend, subterms=True, n_threads=2)
+    for key in ("scores", "inverse_diagonal", "a2", "b2", "ab"):
+        assert np.array_equal(one[key], two[key]), key
+    assert one["min_pivot"] == two["min_pivot"] and one["condition_bound"] == two["condition_bound"]
+
+
+@pytest.mark.parametrize("n", [2, 129, 300])
+def test_subterms_sum_to_score_and_match_the_inverse(rng, backend, n):
+    X, Y = unit_rows(rng, n, 2 * n), np.stack([signs(rng, n), signs(rng, n)], axis=1)
+    out = kernel(X, Y, backend, subterms=True)
+    total = out["a2"] + 2 * out["ab"] + out["b2"]
+    np.testing.assert_allclose(total, out["scores"], rtol=1e-10, atol=1e-14)
+    reference = brute_force_subterms(X, Y[:, 1])
+    for key in ("a2", "b2", "ab"):
+        np.testing.assert_allclose(out[key][:, 1], reference[key], rtol=1e-8, atol=1e-12)
+
+
+@pytest.mark.parametrize("second", [1, 127, 128, 129, 200, 299])
+def test_duplicate_is_named_at_its_pivot(rng, backend, second):
+    X = unit_rows(rng, 300, 400)
+    # A one-hot row and its copy: their cosine is exactly 1 in any summation order,
+    # so H is exactly singular at pivot `second`.
+    X[0] = X[second] = np.eye(400)[5]
+    with pytest.raises(SingularGramError) as caught:
+        kernel(X, signs(rng, 300), backend)
+    assert caught.value.pivot_index == second
+
+
+def test_ntk_transform_is_accurate_across_its_branches(backend):
+    # Row 0 is e₀ and row i is (uᵢ, √(1 − uᵢ²)): column 0 of the Gram matrix is uᵢ exactly,
+    # so it shows the transform alone, against a long-double evaluation.
+    u = np.concatenate([np.linspace(-1.0, 1.0, 2001), [0.5, -0.5, np.nextafter(0.5, 0), 1e-300, -1e-300]])
+    u = np.concatenate([[1.0], u])
+    X = np.stack([u, np.sqrt(1.0 - u * u)], axis=1)
+    H = _core.ntk_gram(X, backend=backend)
+    ul = u[1:].astype(np.longdouble)
+    pi = np.longdouble(np.pi) + (np.arccos(np.longdouble(-1.0)) - np.longdouble(np.pi))
+    expected = ul * (pi - np.arccos(ul)) / (2 * pi)
+    np.testing.assert_allclose(H[1:, 0], expected.astype(np.float64), rtol=0, atol=2.5e-16)
+    assert H[0, 0] == 0.5
+
+
+def test_openblas_thread_count_is_restored(rng):
+    if not ensure_blas():
+        pytest.skip("NumPy's bundled OpenBLAS was not found")
+    before = _core.blas_info()["threads"]
+    X = unit_rows(rng, 300, 50)
+    kernel(X, signs(rng, 300), "blas", n_threads=1)
+    X[7] = X[3]
+    with pytest.raises(SingularGramError):
+        kernel(X, signs(rng, 300), "blas", n_threads=2)
+    assert _core.blas_info()["threads"] == before
+
+
+def test_unknown_backend_is_refused(rng):
+    with pytest.raises(ValueError, match="backend must be"):
+        kernel(unit_rows(rng, 3, 3), [1.0, -1.0, 1.0], "cuda")
+
+
+def test_overlapping_calls_restore_the_openblas_thread_count(rng):
+    if not ensure_blas():
+        pytest.skip("NumPy's bundled OpenBLAS was not found")
+    from concurrent.futures import ThreadPoolExecutor
+
+    before = _core.blas_info()["threads"]
+    X, y = unit_rows(rng, 400, 60), signs(rng, 400)
+    expected = kernel(X, y, "blas")["scores"]
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        results = list(pool.map(lambda t: kernel(X, y, "blas", n_threads=1 + t % 2)["scores"], range(9)))
+    assert all(np.array_equal(r, expected) for r in results)
+    assert _core.blas_info()["threads"] == before
