@@ -119,7 +119,9 @@ def test_scores_do_not_depend_on_the_magnitude(scale, seed):
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(12, 3))
     labels = np.repeat([0, 1], 6)
-    np.testing.assert_allclose(cg.cg_score(X * scale, labels, seed=0), cg.cg_score(X, labels, seed=0), rtol=1e-9)
+    expected = cg.cg_score(X, labels, seed=0)
+    # Scores near zero are α_i ≈ 0 and only as exact as the conditioning allows.
+    np.testing.assert_allclose(cg.cg_score(X * scale, labels, seed=0), expected, rtol=1e-9, atol=1e-12 * expected.max())
 
 
 @pytest.mark.parametrize(
