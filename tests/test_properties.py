@@ -37,15 +37,15 @@ def test_protocol_is_permutation_equivariant(rng):
 
 
 def test_thread_count_does_not_change_a_bit_binary(rng):
-    X, y = gaussian_problem(rng, 700, 40)  # several Gram tiles and factor blocks
+    X, y = gaussian_problem(rng, 700, 40)  # several blocks, above SERIAL_BELOW_ROWS
     one = cg.cg_score_binary(X, y, n_threads=1)
     np.testing.assert_array_equal(one, cg.cg_score_binary(X, y, n_threads=2))
     np.testing.assert_array_equal(one, cg.cg_score_binary(X, y, n_threads=3))
 
 
 def test_thread_count_does_not_change_a_bit_protocol(rng):
-    X = rng.normal(size=(600, 30))
-    labels = rng.integers(0, 3, size=600)
+    X = rng.normal(size=(1200, 30))  # problems of ~1200 rows: above SERIAL_BELOW_ROWS
+    labels = rng.integers(0, 2, size=1200)
     one = cg.score(X, labels, repeats=2, seed=11, n_threads=1, subterms=True)
     two = cg.score(X, labels, repeats=2, seed=11, n_threads=2, subterms=True)
     np.testing.assert_array_equal(one.scores, two.scores)
