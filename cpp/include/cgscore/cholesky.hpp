@@ -48,7 +48,6 @@ inline void factor_diagonal_block(Eigen::Ref<ColMatrix> A, Index offset, double 
 // (numerically zero) raises FactorizationError naming it.
 inline PivotReport cholesky_in_place(Eigen::Ref<ColMatrix> A, double tolerance, int n_threads) {
   const Index n = A.rows();
-  const int threads = resolve_threads(n_threads);
   PivotReport report;
   for (Index k = 0; k < n; k += kFactorBlock) {
     const Index kb = std::min(kFactorBlock, n - k);
@@ -60,29 +59,19 @@ inline PivotReport cholesky_in_place(Eigen::Ref<ColMatrix> A, double tolerance, 
 
     // A21 := A21 L11⁻ᵀ, rows independent.
     const Index row_chunks = (below + kFactorBlock - 1) / kFactorBlock;
-    ExceptionCollector errors;
-#pragma omp parallel for schedule(static, 1) num_threads(threads)
-    for (Index c = 0; c < row_chunks; ++c) {
-      errors.capture([&] {
-        const Index r0 = c * kFactorBlock, rows = std::min(kFactorBlock, below - r0);
-        auto part = A21.middleRows(r0, rows);
-        L11.triangularView<Eigen::Lower>().transpose().template solveInPlace<Eigen::OnTheRight>(part);
-      });
-    }
-    errors.rethrow();
+    parallel_for(row_chunks, n_threads, [&](Index c) {
+      const Index r0 = c * kFactorBlock, rows = std::min(kFactorBlock, below - r0);
+      auto part = A21.middleRows(r0, rows);
+      L11.triangularView<Eigen::Lower>().transpose().template solveInPlace<Eigen::OnTheRight>(part);
+    });
 
     // A22 := A22 − A21 A21ᵀ on the lower triangle, one GEMM per tile.
     const std::vector<Tile> tiles = lower_tiles(below, kFactorBlock);
-    const Index n_tiles = static_cast<Index>(tiles.size());
-#pragma omp parallel for schedule(static, 1) num_threads(threads)
-    for (Index t = 0; t < n_tiles; ++t) {
-      errors.capture([&] {
-        const Tile& tile = tiles[t];
-        A.block(k + kb + tile.row, k + kb + tile.col, tile.rows, tile.cols).noalias() -=
-            A21.middleRows(tile.row, tile.rows) * A21.middleRows(tile.col, tile.cols).transpose();
-      });
-    }
-    errors.rethrow();
+    parallel_for(static_cast<Index>(tiles.size()), n_threads, [&](Index t) {
+      const Tile& tile = tiles[t];
+      A.block(k + kb + tile.row, k + kb + tile.col, tile.rows, tile.cols).noalias() -=
+          A21.middleRows(tile.row, tile.rows) * A21.middleRows(tile.col, tile.cols).transpose();
+    });
   }
   return report;
 }

@@ -21,21 +21,15 @@ inline void build_ntk_gram(const Eigen::Ref<const RowMatrix>& X, Eigen::Ref<ColM
                            double ridge, int n_threads) {
   const Index n = X.rows();
   const std::vector<Tile> tiles = lower_tiles(n, kGramTile);
-  const Index n_tiles = static_cast<Index>(tiles.size());
-  ExceptionCollector errors;
-#pragma omp parallel for schedule(static, 1) num_threads(resolve_threads(n_threads))
-  for (Index t = 0; t < n_tiles; ++t) {
-    errors.capture([&] {
-      const Tile& tile = tiles[t];
-      auto block = H.block(tile.row, tile.col, tile.rows, tile.cols);
-      block.noalias() = X.middleRows(tile.row, tile.rows) * X.middleRows(tile.col, tile.cols).transpose();
-      for (Index j = 0; j < tile.cols; ++j) ntk_transform(&block(0, j), tile.rows);  // while the tile is hot
-      if (tile.row == tile.col) {
-        for (Index k = 0; k < tile.rows; ++k) block(k, k) = 0.5 + ridge;
-      }
-    });
-  }
-  errors.rethrow();
+  parallel_for(static_cast<Index>(tiles.size()), n_threads, [&](Index t) {
+    const Tile& tile = tiles[t];
+    auto block = H.block(tile.row, tile.col, tile.rows, tile.cols);
+    block.noalias() = X.middleRows(tile.row, tile.rows) * X.middleRows(tile.col, tile.cols).transpose();
+    for (Index j = 0; j < tile.cols; ++j) ntk_transform(&block(0, j), tile.rows);  // while the tile is hot
+    if (tile.row == tile.col) {
+      for (Index k = 0; k < tile.rows; ++k) block(k, k) = 0.5 + ridge;
+    }
+  });
 }
 
 }  // namespace cgscore

@@ -53,4 +53,16 @@ class ExceptionCollector {
   volatile bool failed_ = false;
 };
 
+// body(i) for i in [0, count) on an OpenMP team, round-robin (static, 1): which thread
+// runs an index never changes what it computes. Exceptions are rethrown on the caller.
+template <class Index, class Body>
+void parallel_for(Index count, int n_threads, Body&& body) {
+  ExceptionCollector errors;
+#pragma omp parallel for schedule(static, 1) num_threads(resolve_threads(n_threads))
+  for (Index i = 0; i < count; ++i) {
+    errors.capture([&] { body(i); });
+  }
+  errors.rethrow();
+}
+
 }  // namespace cgscore

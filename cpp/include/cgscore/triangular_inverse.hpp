@@ -18,7 +18,6 @@ constexpr Index kInverseBlock = 128;
 inline void invert_lower_in_place(Eigen::Ref<ColMatrix> A, int n_threads) {
   const Index n = A.rows();
   if (n == 0) return;
-  const int threads = resolve_threads(n_threads);
   ColMatrix scratch;
   const Index last = ((n - 1) / kInverseBlock) * kInverseBlock;
   for (Index j = last; j >= 0; j -= kInverseBlock) {
@@ -30,20 +29,15 @@ inline void invert_lower_in_place(Eigen::Ref<ColMatrix> A, int n_threads) {
       auto A21 = A.block(j + jb, j, below, jb);
       scratch.resize(below, jb);
       const Index chunks = (below + kInverseBlock - 1) / kInverseBlock;
-      ExceptionCollector errors;
-#pragma omp parallel for schedule(static, 1) num_threads(threads)
-      for (Index c = 0; c < chunks; ++c) {
-        errors.capture([&] {
-          const Index r0 = c * kInverseBlock, rows = std::min(kInverseBlock, below - r0);
-          auto out = scratch.middleRows(r0, rows);
-          // Row block of L22⁻¹ A21: the full part left of the diagonal, then the triangle.
-          out.noalias() = L22inv.block(r0, r0, rows, rows).triangularView<Eigen::Lower>() *
-                          A21.middleRows(r0, rows);
-          if (r0 > 0) out.noalias() += L22inv.block(r0, 0, rows, r0) * A21.topRows(r0);
-          A11.triangularView<Eigen::Lower>().template solveInPlace<Eigen::OnTheRight>(out);
-        });
-      }
-      errors.rethrow();
+      parallel_for(chunks, n_threads, [&](Index c) {
+        const Index r0 = c * kInverseBlock, rows = std::min(kInverseBlock, below - r0);
+        auto out = scratch.middleRows(r0, rows);
+        // Row block of L22⁻¹ A21: the full part left of the diagonal, then the triangle.
+        out.noalias() = L22inv.block(r0, r0, rows, rows).triangularView<Eigen::Lower>() *
+                        A21.middleRows(r0, rows);
+        if (r0 > 0) out.noalias() += L22inv.block(r0, 0, rows, r0) * A21.topRows(r0);
+        A11.triangularView<Eigen::Lower>().template solveInPlace<Eigen::OnTheRight>(out);
+      });
       A21 = -scratch;
     }
     // Small diagonal block: column by column, L11⁻¹ e_c by forward substitution.
