@@ -54,6 +54,13 @@ void bind_kernel(py::module_& m) {
         out["min_pivot_index"] = result.min_pivot_index;
         out["condition_bound"] = result.condition_bound;
         out["backend"] = blas ? "blas" : "eigen";
+        py::dict seconds;
+        seconds["gram"] = result.seconds.gram;
+        seconds["factor"] = result.seconds.factor;
+        seconds["solve"] = result.seconds.solve;
+        seconds["inverse"] = result.seconds.inverse;
+        seconds["finish"] = result.seconds.finish;
+        out["seconds"] = seconds;
         if (subterms) {
           out["a2"] = std::move(result.a2);
           out["b2"] = std::move(result.b2);
@@ -66,7 +73,8 @@ void bind_kernel(py::module_& m) {
       py::arg("backend") = "auto",
       "Exact CG-scores of one binary problem. X: C-contiguous float64 (n, d) with unit-norm rows;\n"
       "Y: Fortran-ordered float64 (n, k) label columns. backend: 'auto' (BLAS when loaded), 'blas'\n"
-      "or 'eigen'. Returns a dict of arrays, the pivot report and the backend used.");
+      "or 'eigen'. Returns a dict of arrays, the pivot report, the backend used and the seconds\n"
+      "spent in each step.");
 
   m.def(
       "ntk_gram",

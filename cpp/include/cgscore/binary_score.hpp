@@ -20,11 +20,14 @@ inline BinaryScores score_binary(const Eigen::Ref<const RowMatrix>& X, const Eig
   BinaryScores out;
   if (n == 0) return out;
 
+  Stopwatch clock;
   ColMatrix H(n, n);  // the one n×n buffer: Gram → H → L → L⁻¹
   build_ntk_gram(X, H, options.ridge, options.n_threads);
   const double h_norm = symmetric_l1_norm(H);
+  out.seconds.gram = clock.lap();
 
   const PivotReport pivots = cholesky_in_place(H, pivot_tolerance_for(options, n), options.n_threads);
+  out.seconds.factor = clock.lap();
   out.min_pivot = pivots.min_pivot;
   out.min_pivot_index = pivots.min_pivot_index;
 
@@ -32,10 +35,13 @@ inline BinaryScores score_binary(const Eigen::Ref<const RowMatrix>& X, const Eig
   ColMatrix alpha = Y;
   H.triangularView<Eigen::Lower>().solveInPlace(alpha);
   H.triangularView<Eigen::Lower>().adjoint().solveInPlace(alpha);
+  out.seconds.solve = clock.lap();
 
   invert_lower_in_place(H, options.n_threads);
+  out.seconds.inverse = clock.lap();
   out.inverse_diagonal = inverse_column_norms(H, options.n_threads);
   finish_scores(alpha, Y, h_norm, options.subterms, out);
+  out.seconds.finish = clock.lap();
   return out;
 }
 

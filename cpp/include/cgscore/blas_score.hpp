@@ -25,12 +25,15 @@ inline BinaryScores score_binary_blas(const Eigen::Ref<const RowMatrix>& X, cons
   if (n == 0) return out;
   const BlasThreadScope single(blas, 1);
 
+  Stopwatch clock;
   ColMatrix H(n, n);  // the one n×n buffer: Gram → H → L → L⁻¹
   build_ntk_gram_blas(blas, X, H, options.ridge, options.n_threads);
   const double h_norm = symmetric_l1_norm(H);
+  out.seconds.gram = clock.lap();
 
   PivotReport pivots;
   blas_cholesky_in_place(blas, H.data(), n, n, 0, pivot_tolerance_for(options, n), pivots, options.n_threads);
+  out.seconds.factor = clock.lap();
   out.min_pivot = pivots.min_pivot;
   out.min_pivot_index = pivots.min_pivot_index;
 
@@ -40,10 +43,13 @@ inline BinaryScores score_binary_blas(const Eigen::Ref<const RowMatrix>& X, cons
   const double one = 1.0;
   blas.dtrsm("L", "L", "N", "N", &nn, &k, &one, H.data(), &nn, alpha.data(), &nn, 1, 1, 1, 1);
   blas.dtrsm("L", "L", "T", "N", &nn, &k, &one, H.data(), &nn, alpha.data(), &nn, 1, 1, 1, 1);
+  out.seconds.solve = clock.lap();
 
   blas_invert_lower_in_place(blas, H.data(), n, n, options.n_threads);
+  out.seconds.inverse = clock.lap();
   out.inverse_diagonal = inverse_column_norms(H, options.n_threads);
   finish_scores(alpha, Y, h_norm, options.subterms, out);
+  out.seconds.finish = clock.lap();
   return out;
 }
 

@@ -1,6 +1,7 @@
 // From α = H⁻¹Y and L⁻¹ to the scores (SPEC §1), shared by every backend.
 #pragma once
 
+#include <chrono>
 #include <cmath>
 #include <limits>
 
@@ -10,6 +11,25 @@
 #include "types.hpp"
 
 namespace cgscore {
+
+// Wall-clock seconds spent in each step of one binary problem.
+struct PhaseTimes {
+  double gram = 0, factor = 0, solve = 0, inverse = 0, finish = 0;
+};
+
+// Seconds since construction, restarted by each lap().
+class Stopwatch {
+ public:
+  double lap() {
+    const auto now = std::chrono::steady_clock::now();
+    const double elapsed = std::chrono::duration<double>(now - start_).count();
+    start_ = now;
+    return elapsed;
+  }
+
+ private:
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+};
 
 struct BinaryScoreOptions {
   double ridge = 0.0;          // added to the diagonal of H before factoring
@@ -25,6 +45,7 @@ struct BinaryScores {
   double min_pivot = std::numeric_limits<double>::infinity();
   Index min_pivot_index = -1;
   double condition_bound = std::numeric_limits<double>::infinity();  // ≥ cond₂(H)
+  PhaseTimes seconds;  // wall time of each step, for benchmarks and profiling
 };
 
 inline double pivot_tolerance_for(const BinaryScoreOptions& options, Index n) {
