@@ -82,19 +82,19 @@ def kill_worker_once(marker: str, *args):
 def test_a_lost_worker_is_replaced_and_the_result_is_identical(client, data, tmp_path):
     X, y = data
     from cgscore_native._execute import KernelOptions
-    from cgscore_native._normalize import normalize_rows
+    from cgscore_native._normalize import prepare_features
     from cgscore_native._protocol import plan_problems
 
     classes, codes = np.unique(y, return_inverse=True)
-    Xn = normalize_rows(X.reshape(len(X), -1).astype(np.float64))
+    rows, _ = prepare_features(np.ascontiguousarray(X.reshape(len(X), -1), dtype=np.float64))
     problems = plan_problems(codes, classes.size, ratio=1.0, repeats=1, entropy=6, chunk_size=120)
     options = KernelOptions(n_threads=1)
     marker = str(tmp_path / "killed")
     task = functools.partial(kill_worker_once, marker)
-    on_cluster = dask_backend.solve_on_cluster(client, Xn, problems, options, labels=classes, task=task)
+    on_cluster = dask_backend.solve_on_cluster(client, rows, problems, options, labels=classes, task=task)
     assert os.path.exists(marker)  # a worker really died
     for p in problems:
-        local = dask_backend.solve_task(Xn, p, options, classes)
+        local = dask_backend.solve_task(rows, p, options, classes)
         np.testing.assert_array_equal(on_cluster[p.key].scores, local.scores)
     client.wait_for_workers(2, timeout=60)
 

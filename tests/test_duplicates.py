@@ -89,6 +89,7 @@ def test_near_duplicates_are_reported_as_ill_conditioned(rng):
 
 def test_singular_error_is_reported_in_user_rows(rng):
     from cgscore_native._execute import singular_error_in_rows
+    from cgscore_native._normalize import UnitRows
 
     X = rng.normal(size=(8, 3))
     X[5] = X[2] * (1 + 1e-13)
@@ -97,6 +98,6 @@ def test_singular_error_is_reported_in_user_rows(rng):
     Xfull = np.zeros((14, 3))
     Xfull[10:14] = Xn[[0, 2, 4, 5]]
     kernel_error = SingularGramError("pivot failed", pivot_index=3, pivot_value=1e-17)
-    error = singular_error_in_rows(kernel_error, Xfull, rows, what="the problem of class 'a' (repeat 0)")
+    error = singular_error_in_rows(kernel_error, UnitRows(Xfull, np.ones(14)), rows, what="the problem of class 'a' (repeat 0)")
     assert error.rows == (11, 13)
     assert "at row 13" in str(error) and "with row 11" in str(error) and "ridge" in str(error)

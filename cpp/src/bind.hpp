@@ -8,4 +8,5 @@ void bind_blas(pybind11::module_& m);
 void bind_build_info(pybind11::module_& m);
 void bind_errors(pybind11::module_& m);
 void bind_kernel(pybind11::module_& m);
+void bind_rows(pybind11::module_& m);
 }  // namespace cgscore

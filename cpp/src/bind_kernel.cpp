@@ -28,14 +28,23 @@ bool use_blas(const std::string& backend) {
   throw py::value_error("backend must be 'auto', 'blas' or 'eigen', not '" + backend + "'");
 }
 
+// The rows' unit-length factors: given, or ones when X's rows are already of unit length.
+Vector row_scale_or_ones(const py::object& row_scale, Index n) {
+  if (row_scale.is_none()) return Vector::Ones(n);
+  Vector scale = row_scale.cast<Vector>();
+  if (scale.size() != n) throw py::value_error("row_scale must have one entry per row of X");
+  return scale;
+}
+
 }  // namespace
 
 void bind_kernel(py::module_& m) {
   m.def(
       "score_binary",
       [](const Eigen::Ref<const RowMatrix>& X, const Eigen::Ref<const ColMatrix>& Y, double ridge,
-         double pivot_tolerance, bool subterms, int n_threads, const std::string& backend) {
+         double pivot_tolerance, bool subterms, int n_threads, const std::string& backend, const py::object& row_scale) {
         if (Y.rows() != X.rows()) throw py::value_error("Y must have one row per row of X");
+        const Vector scale = row_scale_or_ones(row_scale, X.rows());
         const bool blas = use_blas(backend);
         BinaryScoreOptions options;
         options.ridge = ridge;
@@ -45,7 +54,7 @@ void bind_kernel(py::module_& m) {
         BinaryScores result;
         {
           py::gil_scoped_release release;
-          result = blas ? score_binary_blas(X, Y, options) : score_binary(X, Y, options);
+          result = blas ? score_binary_blas(X, scale, Y, options) : score_binary(X, scale, Y, options);
         }
         py::dict out;
         out["scores"] = std::move(result.scores);
@@ -70,31 +79,36 @@ void bind_kernel(py::module_& m) {
       },
       py::arg("X").noconvert(), py::arg("Y").noconvert(), py::arg("ridge") = 0.0,
       py::arg("pivot_tolerance") = -1.0, py::arg("subterms") = false, py::arg("n_threads") = 0,
-      py::arg("backend") = "auto",
-      "Exact CG-scores of one binary problem. X: C-contiguous float64 (n, d) with unit-norm rows;\n"
+      py::arg("backend") = "auto", py::arg("row_scale") = py::none(),
+      "Exact CG-scores of one binary problem. X: C-contiguous float64 (n, d); row_scale: 1/‖x_i‖\n"
+      "(see prepare_rows), or None when the rows already have unit norm;\n"
       "Y: Fortran-ordered float64 (n, k) label columns. backend: 'auto' (BLAS when loaded), 'blas'\n"
       "or 'eigen'. Returns a dict of arrays, the pivot report, the backend used and the seconds\n"
       "spent in each step.");
 
   m.def(
       "ntk_gram",
-      [](const Eigen::Ref<const RowMatrix>& X, double ridge, int n_threads, const std::string& backend) {
+      [](const Eigen::Ref<const RowMatrix>& X, double ridge, int n_threads, const std::string& backend,
+         const py::object& row_scale) {
         const bool blas = use_blas(backend);
+        const Vector scale = row_scale_or_ones(row_scale, X.rows());
         ColMatrix H(X.rows(), X.rows());
         {
           py::gil_scoped_release release;
           if (blas) {
             const BlasThreadScope single(blas_library(), 1);
-            build_ntk_gram_blas(blas_library(), X, H, ridge, n_threads);
+            build_ntk_gram_blas(blas_library(), X, scale, H, ridge, n_threads);
           } else {
-            build_ntk_gram(X, H, ridge, n_threads);
+            build_ntk_gram(X, scale, H, ridge, n_threads);
           }
           H.triangularView<Eigen::StrictlyUpper>() = H.transpose();
         }
         return H;
       },
       py::arg("X").noconvert(), py::arg("ridge") = 0.0, py::arg("n_threads") = 0, py::arg("backend") = "auto",
-      "The full symmetric NTK Gram matrix of unit-norm rows (for inspection and tests).");
+      py::arg("row_scale") = py::none(),
+      "The full symmetric NTK Gram matrix of the rows x_i·row_scale_i (unit rows when row_scale is None),\n"
+      "for inspection and tests.");
 }
 
 }  // namespace cgscore

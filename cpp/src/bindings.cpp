@@ -9,4 +9,5 @@ PYBIND11_MODULE(_core, m) {
   cgscore::bind_build_info(m);
   cgscore::bind_errors(m);
   cgscore::bind_kernel(m);
+  cgscore::bind_rows(m);
 }

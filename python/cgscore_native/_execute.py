@@ -8,6 +8,7 @@ import numpy as np
 
 from . import _core
 from ._blas import ensure_blas
+from ._normalize import UnitRows
 from ._protocol import Problem
 from ._validate import format_rows
 from .errors import SingularGramError
@@ -37,29 +38,31 @@ class ProblemOutcome:
     condition_bound: float
 
 
-def run_kernel(Xn_rows: np.ndarray, Y: np.ndarray, options: KernelOptions) -> dict:
-    """One call of the kernel on already-normalized rows; Y is (n,) or (n, k)."""
+def run_kernel(data: UnitRows, Y: np.ndarray, options: KernelOptions) -> dict:
+    """One call of the kernel on the rows of ``data``; Y is (n,) or (n, k)."""
     Y2 = np.asfortranarray(Y.reshape(Y.shape[0], -1), dtype=np.float64)
     if options.backend != "eigen":
         ensure_blas()
+    n = data.shape[0]
     return _core.score_binary(
-        np.ascontiguousarray(Xn_rows, dtype=np.float64),
+        data.X,
         Y2,
         options.ridge,
         -1.0,
         options.subterms,
-        1 if Xn_rows.shape[0] < SERIAL_BELOW_ROWS else options.n_threads,
+        1 if n < SERIAL_BELOW_ROWS else options.n_threads,
         backend=options.backend,
+        row_scale=data.scale,
     )
 
 
-def solve_problem(Xn: np.ndarray, problem: Problem, options: KernelOptions, labels=None) -> ProblemOutcome:
+def solve_problem(data: UnitRows, problem: Problem, options: KernelOptions, labels=None) -> ProblemOutcome:
     """Score one problem; a singular Gram matrix is reported with the user's row numbers."""
     rows = problem.rows
     try:
-        out = run_kernel(Xn[rows], problem.label_vector(), options)
+        out = run_kernel(data.take(rows), problem.label_vector(), options)
     except SingularGramError as exc:
-        raise singular_error_in_rows(exc, Xn, rows, what=_describe(problem, labels)) from None
+        raise singular_error_in_rows(exc, data, rows, what=_describe(problem, labels)) from None
     npos = problem.positives.size
     subterms = None
     if options.subterms:
@@ -80,7 +83,7 @@ def _describe(problem: Problem, labels) -> str:
     return f"the problem of class {label!r} (repeat {problem.repeat})"
 
 
-def singular_error_in_rows(exc: SingularGramError, Xn: np.ndarray, rows: np.ndarray, what: str) -> SingularGramError:
+def singular_error_in_rows(exc: SingularGramError, data: UnitRows, rows: np.ndarray, what: str) -> SingularGramError:
     """Name the failing row and its closest neighbour in the problem, and the way out."""
     local = exc.pivot_index
     if not 0 <= local < rows.size:
@@ -92,7 +95,7 @@ def singular_error_in_rows(exc: SingularGramError, Xn: np.ndarray, rows: np.ndar
     culprit = [row]
     detail = ""
     if earlier.size:
-        cosines = Xn[earlier] @ Xn[row]
+        cosines = data.normalized(earlier) @ data.normalized(np.array([row]))[0]
         best = int(np.argmax(cosines))
         culprit = sorted([row, int(earlier[best])])
         detail = f" Row {row} has cosine similarity {cosines[best]:.15f} with row {int(earlier[best])}."

@@ -1,7 +1,7 @@
 """Memory planning: refuse a run before allocating anything large.
 
 The check runs on the planned problem sizes alone (labels, ratio, chunk_size), before the
-features are normalized and before any n×n buffer exists, so a hopeless run is refused in
+rows are checked and before any n×n buffer exists, so a hopeless run is refused in
 milliseconds with the GiB it would need and the ways out.
 """
 
@@ -73,10 +73,9 @@ def problem_peak_bytes(n: int, d: int, k: int = 1, n_threads: int = 1) -> int:
 
 
 def run_peak_bytes(n_rows: int, d: int, largest_problem: int, k: int = 1, n_threads: int = 1) -> int:
-    """Peak extra bytes of a run: the normalized features stay resident (n·d), and on top of
-    them either the duplicate check's temporaries (about 2·n·d) or the largest problem."""
-    resident = 8 * n_rows * d
-    return resident + max(16 * n_rows * d, problem_peak_bytes(largest_problem, d, k, n_threads))
+    """Peak extra bytes of a run above the features: the largest problem's (the features are
+    not copied: the kernel scales their rows itself; the row checks need O(n_rows))."""
+    return 16 * n_rows + problem_peak_bytes(largest_problem, d, k, n_threads)
 
 
 def memory_budget(memory_limit, *, use_available: bool = True) -> tuple[int | None, str]:
@@ -112,10 +111,10 @@ def check_run_fits(
     fitting = _largest_fitting_problem(n_rows, d, k, n_threads, limit)
     if fitting >= 2:
         chunk_hint = f"chunked mode (chunk_size={fitting} or less fits)"
-    else:  # even tiny problems do not fit beside the features themselves
-        chunk_hint = f"chunked mode (chunk_size=...) with a budget above the {_size(8 * n_rows * d)} of the features"
+    else:  # even tiny problems do not fit
+        chunk_hint = "chunked mode (chunk_size=...) with a larger budget"
     raise MemoryBudgetError(
-        f"The largest binary problem has {largest_problem} instances: with the {n_rows}×{d} normalized features, "
+        f"The largest binary problem has {largest_problem} instances of {d} features: "
         f"its {largest_problem}×{largest_problem} float64 Gram buffer needs {_size(need)} but {what}"
         f" is {_size(limit)}. Use {chunk_hint}, a smaller ratio (fewer negatives per problem), "
         "or a machine or Dask cluster (client=...) with more memory.",

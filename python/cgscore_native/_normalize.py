@@ -1,16 +1,69 @@
-"""Row normalization and the up-front duplicate check (SPEC §3)."""
+"""Unit-length rows without a normalized copy, and the up-front duplicate check (SPEC §3).
+
+One native pass (``_core.prepare_rows``) finds the unusable rows, each row's factor
+1/‖x_i‖ and a hash of the normalized row; the kernel then scales x_i·x_j by those factors
+itself, so X is never copied (only rows of extreme magnitude are normalized in a copy).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Iterator
+
 import numpy as np
 
-# Normalized rows are compared after rounding to this grid: rows closer than this
-# make H singular to working precision anyway, so they are duplicates in effect.
-_DUPLICATE_GRID = 2.0**30
-
+from . import _core
+from ._validate import reject_bad_rows
 
 # Rows are processed in blocks so that no temporary is as large as the data.
 _BLOCK_ROWS = 2048
+
+
+@dataclass(frozen=True)
+class UnitRows:
+    """The features as the kernel reads them: normalized row i is ``X[i] * scale[i]``."""
+
+    X: np.ndarray  # (n, d) C-contiguous float64
+    scale: np.ndarray  # (n,) float64, 1/‖x_i‖
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.X.shape
+
+    def take(self, rows: np.ndarray) -> UnitRows:
+        """The given rows, in that order (a copy; all of them, in order: no copy)."""
+        if rows.size == self.X.shape[0] and np.array_equal(rows, np.arange(rows.size)):
+            return self
+        return UnitRows(np.take(self.X, rows, axis=0), self.scale[rows])
+
+    def normalized(self, rows: np.ndarray) -> np.ndarray:
+        """A normalized copy of the given rows."""
+        return self.X[rows] * self.scale[rows, None]
+
+    def normalized_blocks(self) -> Iterator[np.ndarray]:
+        """The normalized rows, a block at a time (no copy of the whole)."""
+        for start in range(0, self.X.shape[0], _BLOCK_ROWS):
+            yield self.normalized(np.arange(start, min(start + _BLOCK_ROWS, self.X.shape[0])))
+
+    def grid_keys(self, rows: np.ndarray) -> np.ndarray:
+        """The duplicate check's integer keys of the given rows: rint(x·s·2^30), as the native hash."""
+        return np.rint(self.normalized(rows) * _core.DUPLICATE_GRID).astype(np.int64)
+
+
+def prepare_features(X: np.ndarray, n_threads: int = 0) -> tuple[UnitRows, list[np.ndarray]]:
+    """Check every row, find its unit-length factor and the groups of duplicate rows.
+
+    Raises ValueError naming rows with NaN/±Inf or all zeros.
+    """
+    info = _core.prepare_rows(X, n_threads)
+    status = info["status"]
+    reject_bad_rows(np.flatnonzero(status == 1), np.flatnonzero(status == 2))
+    if not info["in_range"]:
+        # Entries beyond 2^±250 could overflow x_i·x_j: normalize a copy, then scale by ~1.
+        X = normalize_rows(X)
+        info = _core.prepare_rows(X, n_threads)
+    data = UnitRows(X, info["scale"])
+    return data, duplicate_groups(data, info["hash"])
 
 
 def normalize_rows(X: np.ndarray) -> np.ndarray:
@@ -27,23 +80,11 @@ def normalize_rows(X: np.ndarray) -> np.ndarray:
     return out
 
 
-def _grid_keys(rows: np.ndarray) -> np.ndarray:
-    return np.round(rows * _DUPLICATE_GRID).astype(np.int64)
+def duplicate_groups(data: UnitRows, hashes: np.ndarray) -> list[np.ndarray]:
+    """Groups (sorted row indices, size >= 2) of rows equal after normalization and rounding.
 
-
-def duplicate_groups(Xn: np.ndarray) -> list[np.ndarray]:
-    """Groups (sorted row indices, size >= 2) of rows equal after normalization.
-
-    Each row's grid key is hashed to 64 bits block by block; only rows whose hashes
-    collide are compared in full.
+    Only rows whose 64-bit hashes collide are compared in full.
     """
-    n, d = Xn.shape
-    multipliers = np.random.default_rng(0x5EED).integers(1, 2**63, size=d, dtype=np.uint64) | np.uint64(1)
-    hashes = np.empty(n, dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        for start in range(0, n, _BLOCK_ROWS):
-            keys = _grid_keys(Xn[start : start + _BLOCK_ROWS]).view(np.uint64)
-            hashes[start : start + _BLOCK_ROWS] = (keys * multipliers).sum(axis=1, dtype=np.uint64)
     _, inverse, counts = np.unique(hashes, return_inverse=True, return_counts=True)
     inverse = inverse.reshape(-1)
     order = np.argsort(inverse, kind="stable")
@@ -51,7 +92,7 @@ def duplicate_groups(Xn: np.ndarray) -> list[np.ndarray]:
     groups = []
     for h in np.flatnonzero(counts > 1):
         candidates = order[bounds[h] : bounds[h + 1]]
-        _, which, sizes = np.unique(_grid_keys(Xn[candidates]), axis=0, return_inverse=True, return_counts=True)
+        _, which, sizes = np.unique(data.grid_keys(candidates), axis=0, return_inverse=True, return_counts=True)
         which = which.reshape(-1)
         groups += [candidates[which == g] for g in np.flatnonzero(sizes > 1)]
     return sorted(groups, key=lambda g: int(g[0]))

@@ -13,13 +13,14 @@ from typing import Any, Callable
 import numpy as np
 
 from ._execute import KernelOptions, ProblemOutcome, solve_problem
+from ._normalize import UnitRows
 from ._progress import progress_bar
 from ._protocol import Problem
 from .checkpoint import Checkpoint
 
 
 def run_problems(
-    Xn: np.ndarray,
+    data: UnitRows,
     problems: list[Problem],
     options: KernelOptions,
     *,
@@ -41,13 +42,13 @@ def run_problems(
     if client is not None:
         from .dask_backend import solve_on_cluster
 
-        done.update(solve_on_cluster(client, Xn, pending, options, labels=labels, on_result=save, progress=progress))
+        done.update(solve_on_cluster(client, data, pending, options, labels=labels, on_result=save, progress=progress))
     else:
         bar = progress_bar(len(pending), progress and bool(pending))
         kernel = KernelThread()
         try:
             for p in pending:
-                outcome = kernel.call(solve_problem, Xn, p, options, labels)
+                outcome = kernel.call(solve_problem, data, p, options, labels)
                 if save is not None:
                     save(outcome)
                 done[p.key] = outcome

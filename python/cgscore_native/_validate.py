@@ -20,7 +20,9 @@ def format_rows(rows) -> str:
 
 
 def as_feature_matrix(X: Any) -> np.ndarray:
-    """Return X as a C-contiguous float64 (n, d) array, one flattened instance per row."""
+    """Return X as a C-contiguous float64 (n, d) array, one flattened instance per row.
+
+    Shapes and types are checked here; values (NaN, zero rows) by ``check_finite_nonzero``."""
     if hasattr(X, "detach") and hasattr(X, "cpu"):  # a torch tensor, without importing torch
         X = X.detach().cpu().numpy()
     elif hasattr(X, "to_numpy"):  # pandas
@@ -46,20 +48,23 @@ def as_feature_matrix(X: Any) -> np.ndarray:
         arr = arr.reshape(-1, 1)
     if arr.size == 0:
         raise ValueError(f"X has instances of size 0 (shape {arr.shape}). Each instance needs at least one feature.")
-    X2 = np.ascontiguousarray(arr.reshape(arr.shape[0], -1), dtype=np.float64)
-    check_finite_nonzero(X2)
-    return X2
+    return np.ascontiguousarray(arr.reshape(arr.shape[0], -1), dtype=np.float64)
 
 
 def check_finite_nonzero(X: np.ndarray) -> None:
-    """Reject rows with NaN/±Inf and rows of zeros (they cannot be normalized)."""
-    bad = np.flatnonzero(~np.isfinite(X).all(axis=1))
+    """Reject rows with NaN/±Inf and rows of zeros (they cannot be normalized).
+
+    The scoring API does this check in its native pass over the rows (``_normalize``)."""
+    reject_bad_rows(np.flatnonzero(~np.isfinite(X).all(axis=1)), np.flatnonzero(~(X != 0).any(axis=1)))
+
+
+def reject_bad_rows(bad: np.ndarray, zero: np.ndarray) -> None:
+    """Raise ValueError naming rows with NaN/±Inf (``bad``) or of all zeros (``zero``)."""
     if bad.size:
         raise ValueError(
             f"X has NaN or infinite values in rows {format_rows(bad)}. "
             "Remove or impute these rows before scoring."
         )
-    zero = np.flatnonzero(~(X != 0).any(axis=1))
     if zero.size:
         raise ValueError(
             f"X has all-zero rows {format_rows(zero)}: they cannot be normalized to unit length. "

@@ -15,11 +15,11 @@ import numpy as np
 
 from ._execute import Aggregator, KernelOptions, run_kernel, singular_error_in_rows
 from ._memory import check_run_fits, parse_memory_limit
-from ._normalize import duplicate_groups, normalize_rows
+from ._normalize import UnitRows, prepare_features
 from ._protocol import plan_problems, resolve_seed
 from ._run import call_interruptibly, run_problems
 from ._validate import as_feature_matrix, as_label_codes, check_protocol_args, check_threads, format_rows
-from .checkpoint import Checkpoint, digest, labels_digest, stored_entropy
+from .checkpoint import Checkpoint, digest_all, labels_digest, stored_entropy
 from .errors import DuplicateRowsError, DuplicatesWarning, SingularGramError
 from .result import CGResult, ProblemReport
 
@@ -75,7 +75,7 @@ def score(
     memory_limit : int, str or None
         A budget for the run, in bytes or as a string like "4GiB" or "500MB". The run is refused
         up front, before anything large is allocated, if its peak (the largest problem's n×n
-        buffer plus the normalized features) exceeds the budget or the available memory (on a
+        buffer and its copy of its rows) exceeds the budget or the available memory (on a
         cluster: the workers' memory limit). MemoryBudgetError says what it needs and what to do.
     progress : bool
         Show a progress bar on stderr (needs tqdm).
@@ -111,9 +111,8 @@ def score(
     )
     _check_memory(n, d, max(p.size for p in problems), threads, memory_limit, client)
 
-    Xn = normalize_rows(Xf)
+    data, groups = prepare_features(Xf, threads)
     del Xf
-    groups = duplicate_groups(Xn)
     conflicting = [g for g in groups if np.unique(codes[g]).size > 1]
     used_ridge = _duplicate_policy(groups, conflicting, classes, codes, duplicates, ridge)
 
@@ -126,10 +125,10 @@ def score(
     }
     store = None
     if checkpoint is not None:
-        store = Checkpoint(checkpoint, _fingerprint(Xn, codes, classes, params, entropy, subterms))
+        store = Checkpoint(checkpoint, _fingerprint(data, codes, classes, params, entropy, subterms))
     options = KernelOptions(ridge=used_ridge, subterms=subterms, n_threads=threads)
     outcomes = run_problems(
-        Xn, problems, options, labels=classes, checkpoint=store, client=client, progress=progress
+        data, problems, options, labels=classes, checkpoint=store, client=client, progress=progress
     )
 
     aggregate = Aggregator(n, int(repeats), subterms)
@@ -220,14 +219,13 @@ def cg_score_binary(
     Y = _as_signed_labels(y, n)
     threads = check_threads(n_threads)
     _check_memory(n, d, n, threads, memory_limit, None, k=Y.shape[1] if Y.ndim == 2 else 1)
-    Xn = normalize_rows(Xf)
-    groups = duplicate_groups(Xn)
+    data, groups = prepare_features(Xf, threads)
     conflicting = [g for g in groups if np.unique(Y[g], axis=0).shape[0] > 1]
     used_ridge = _duplicate_policy(groups, conflicting, None, None, duplicates, ridge)
     try:
-        out = call_interruptibly(run_kernel, Xn, Y, KernelOptions(ridge=used_ridge, n_threads=threads))
+        out = call_interruptibly(run_kernel, data, Y, KernelOptions(ridge=used_ridge, n_threads=threads))
     except SingularGramError as exc:
-        raise singular_error_in_rows(exc, Xn, np.arange(n), what="the binary problem") from None
+        raise singular_error_in_rows(exc, data, np.arange(n), what="the binary problem") from None
     return out["scores"] if Y.ndim == 2 else out["scores"][:, 0]
 
 
@@ -259,11 +257,11 @@ def _check_memory(n: int, d: int, largest: int, threads: int, memory_limit, clie
         )
 
 
-def _fingerprint(Xn, codes, classes, params: dict, entropy: int, subterms: bool) -> dict[str, Any]:
+def _fingerprint(data: UnitRows, codes, classes, params: dict, entropy: int, subterms: bool) -> dict[str, Any]:
     """What a checkpoint must match to be resumed: the data, the labels, every argument that
     changes a score, the seed entropy and the package version."""
     return {
-        "data": digest(Xn),
+        "data": digest_all(data.normalized_blocks()),  # a row scaled by 2^k normalizes to the same bits
         "labels": labels_digest(codes, classes),
         **params,
         "seed_entropy": int(entropy),

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from ._optional import available, require
-from ._validate import as_feature_matrix, as_label_codes
+from ._validate import as_feature_matrix, as_label_codes, check_finite_nonzero
 
 _BLOCK = 256  # test rows per block: bounds the (block × n) similarity buffers
 
@@ -30,6 +30,7 @@ _BLOCK = 256  # test rows per block: bounds the (block × n) similarity buffers
 def unit_rows(X: Any) -> np.ndarray:
     """Rows flattened to float64 and divided by their L2 norm (zero and NaN rows are refused)."""
     Xf = as_feature_matrix(X)
+    check_finite_nonzero(Xf)
     return Xf / np.linalg.norm(Xf, axis=1, keepdims=True)
 
 
@@ -136,6 +137,7 @@ def confident_learning(X: Any, labels: Any, seed: int | None = 0, folds: int = 5
     from threadpoolctl import threadpool_limits  # a dependency of scikit-learn
 
     Xf = as_feature_matrix(X)
+    check_finite_nonzero(Xf)
     _, codes = as_label_codes(labels, Xf.shape[0])
     smallest = int(np.bincount(codes).min())
     if smallest < 2:

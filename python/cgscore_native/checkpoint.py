@@ -19,7 +19,7 @@ import json
 import os
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 import numpy as np
 
@@ -37,6 +37,11 @@ class CheckpointMismatchError(ValueError):
 
 def digest(*arrays: np.ndarray) -> str:
     """A hex digest of the arrays' shapes, dtypes and bytes."""
+    return digest_all(arrays)
+
+
+def digest_all(arrays: Iterable[np.ndarray]) -> str:
+    """``digest`` of arrays taken one at a time from an iterable (e.g. blocks made on the fly)."""
     h = hashlib.blake2b(digest_size=20)
     for a in arrays:
         a = np.ascontiguousarray(a)

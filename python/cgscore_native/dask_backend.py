@@ -1,6 +1,6 @@
 """Run the independent binary problems as tasks on a Dask cluster.
 
-The normalized features are scattered once to every worker; each task scores one
+The features and their unit-length factors are scattered once to every worker; each task scores one
 problem (repeat × class × chunk) with the native kernel, using the worker's own threads.
 The problems and their negatives were drawn on the client before submission, and the
 client aggregates the outcomes by problem key, so the result is bit-identical to the
@@ -19,6 +19,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ._execute import KernelOptions, ProblemOutcome, solve_problem
+from ._normalize import UnitRows
 from ._progress import progress_bar
 from ._protocol import Problem
 from .errors import SingularGramError
@@ -53,17 +54,17 @@ def worker_memory_limit(client: Any) -> int | None:
     return min(limits) if limits else None
 
 
-def solve_task(Xn: np.ndarray, problem: Problem, options: KernelOptions, labels: Any) -> ProblemOutcome | _Singular:
+def solve_task(data: UnitRows, problem: Problem, options: KernelOptions, labels: Any) -> ProblemOutcome | _Singular:
     """One problem on a worker; runs the same code as the local path."""
     try:
-        return solve_problem(Xn, problem, options, labels=labels)
+        return solve_problem(data, problem, options, labels=labels)
     except SingularGramError as exc:
         return _Singular(str(exc), exc.pivot_index, exc.pivot_value, exc.rows)
 
 
 def solve_on_cluster(
     client: Any,
-    Xn: np.ndarray,
+    data: UnitRows,
     problems: list[Problem],
     options: KernelOptions,
     *,
@@ -82,11 +83,11 @@ def solve_on_cluster(
     outcomes: dict[tuple[int, int, int], ProblemOutcome] = {}
     if not problems:
         return outcomes
-    data = client.scatter(Xn, broadcast=True, hash=False)
+    scattered = client.scatter(data, broadcast=True, hash=False)
     run = uuid.uuid4().hex[:12]
     futures = [
         client.submit(
-            task, data, p, options, labels, key=f"cgscore-{run}-r{p.repeat}-c{p.class_index}-k{p.chunk}",
+            task, scattered, p, options, labels, key=f"cgscore-{run}-r{p.repeat}-c{p.class_index}-k{p.chunk}",
             retries=retries, pure=False,
         )
         for p in problems
@@ -103,5 +104,5 @@ def solve_on_cluster(
             bar.update(1)
     finally:
         bar.close()
-        client.cancel(futures + [data])
+        client.cancel(futures + [scattered])
     return outcomes

@@ -13,8 +13,9 @@
 
 namespace cgscore {
 
-// X: n × d unit-norm rows. Y: n × k labels (±1 for the CG-score; any reals work).
-inline BinaryScores score_binary(const Eigen::Ref<const RowMatrix>& X, const Eigen::Ref<const ColMatrix>& Y,
+// X: n × d rows, scale: 1/‖x_i‖ (ones for unit rows). Y: n × k labels (±1 for the CG-score; any reals work).
+inline BinaryScores score_binary(const Eigen::Ref<const RowMatrix>& X, const Eigen::Ref<const Vector>& scale,
+                                      const Eigen::Ref<const ColMatrix>& Y,
                                  const BinaryScoreOptions& options) {
   const Index n = X.rows();
   BinaryScores out;
@@ -22,7 +23,7 @@ inline BinaryScores score_binary(const Eigen::Ref<const RowMatrix>& X, const Eig
 
   Stopwatch clock;
   ColMatrix H(n, n);  // the one n×n buffer: Gram → H → L → L⁻¹
-  build_ntk_gram(X, H, options.ridge, options.n_threads);
+  build_ntk_gram(X, scale, H, options.ridge, options.n_threads);
   const double h_norm = symmetric_l1_norm(H);
   out.seconds.gram = clock.lap();
 

@@ -15,8 +15,10 @@
 
 namespace cgscore {
 
+// X's rows are scaled by `scale` (1/‖x_i‖) inside the transform, as in ntk_gram.hpp.
 inline void build_ntk_gram_blas(const BlasLibrary& blas, const Eigen::Ref<const RowMatrix>& X,
-                                Eigen::Ref<ColMatrix> H, double ridge, int n_threads) {
+                                const Eigen::Ref<const Vector>& scale, Eigen::Ref<ColMatrix> H, double ridge,
+                                int n_threads) {
   const blas_int d = X.cols(), ldx = std::max<Index>(X.outerStride(), 1), ldh = H.outerStride();
   const double one = 1.0, zero = 0.0;
   // Row-major X (n×d) is column-major Xᵀ (d×n): a tile of X Xᵀ is (Xᵀ_rows)ᵀ Xᵀ_cols, trans "T".
@@ -33,7 +35,7 @@ inline void build_ntk_gram_blas(const BlasLibrary& blas, const Eigen::Ref<const 
     }
     for (Index j = 0; j < tile.cols; ++j) {
       const Index first = tile.row == tile.col ? j : 0;  // the lower triangle only
-      ntk_transform(out + first + j * ldh, tile.rows - first);
+      ntk_transform(out + first + j * ldh, scale.data() + tile.row + first, scale[tile.col + j], tile.rows - first);
     }
     if (tile.row == tile.col) {
       for (Index j = 0; j < tile.cols; ++j) out[j + j * ldh] = 0.5 + ridge;  // the NTK diagonal is exactly 1/2

@@ -16,7 +16,8 @@
 
 namespace cgscore {
 
-inline BinaryScores score_binary_blas(const Eigen::Ref<const RowMatrix>& X, const Eigen::Ref<const ColMatrix>& Y,
+inline BinaryScores score_binary_blas(const Eigen::Ref<const RowMatrix>& X, const Eigen::Ref<const Vector>& scale,
+                                      const Eigen::Ref<const ColMatrix>& Y,
                                       const BinaryScoreOptions& options) {
   const BlasLibrary& blas = blas_library();
   if (!blas.loaded()) throw std::runtime_error("the BLAS backend was requested but no BLAS library is loaded");
@@ -27,7 +28,7 @@ inline BinaryScores score_binary_blas(const Eigen::Ref<const RowMatrix>& X, cons
 
   Stopwatch clock;
   ColMatrix H(n, n);  // the one n×n buffer: Gram → H → L → L⁻¹
-  build_ntk_gram_blas(blas, X, H, options.ridge, options.n_threads);
+  build_ntk_gram_blas(blas, X, scale, H, options.ridge, options.n_threads);
   const double h_norm = symmetric_l1_norm(H);
   out.seconds.gram = clock.lap();
 

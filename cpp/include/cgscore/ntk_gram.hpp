@@ -1,4 +1,4 @@
-// The NTK Gram matrix H∞ of unit-norm rows (SPEC §1), lower triangle, built tile by tile.
+// The NTK Gram matrix H∞ (SPEC §1) of the rows x_i·s_i, lower triangle, built tile by tile.
 #pragma once
 
 #include <algorithm>
@@ -14,18 +14,21 @@ namespace cgscore {
 
 constexpr Index kGramTile = 256;
 
-// Writes the lower triangle (diagonal included) of H for the rows of X into H.
+// Writes the lower triangle (diagonal included) of H for the rows of X scaled by `scale`
+// (1/‖x_i‖, from row_prepare.hpp; ones for rows already of unit length) into H.
 // Entries above the diagonal inside diagonal tiles are scratch; nothing reads them.
 // ridge is added to the diagonal (the documented duplicate policy), whose NTK value is exactly 1/2.
-inline void build_ntk_gram(const Eigen::Ref<const RowMatrix>& X, Eigen::Ref<ColMatrix> H,
-                           double ridge, int n_threads) {
+inline void build_ntk_gram(const Eigen::Ref<const RowMatrix>& X, const Eigen::Ref<const Vector>& scale,
+                           Eigen::Ref<ColMatrix> H, double ridge, int n_threads) {
   const Index n = X.rows();
   const std::vector<Tile> tiles = lower_tiles(n, kGramTile);
   parallel_for(static_cast<Index>(tiles.size()), n_threads, [&](Index t) {
     const Tile& tile = tiles[t];
     auto block = H.block(tile.row, tile.col, tile.rows, tile.cols);
     block.noalias() = X.middleRows(tile.row, tile.rows) * X.middleRows(tile.col, tile.cols).transpose();
-    for (Index j = 0; j < tile.cols; ++j) ntk_transform(&block(0, j), tile.rows);  // while the tile is hot
+    for (Index j = 0; j < tile.cols; ++j) {  // while the tile is hot
+      ntk_transform(&block(0, j), scale.data() + tile.row, scale[tile.col + j], tile.rows);
+    }
     if (tile.row == tile.col) {
       for (Index k = 0; k < tile.rows; ++k) block(k, k) = 0.5 + ridge;
     }

@@ -56,10 +56,12 @@ CGSCORE_ALWAYS_INLINE double ntk_from_cosine(double u) {
   return u * (0.5 * kPi + asin_branchfree(u)) * (0.5 / kPi);
 }
 
-// Transforms `count` contiguous cosines in place.
-CGSCORE_CPU_CLONES inline void ntk_transform(double* values, Index count) {
+// Transforms `count` contiguous dot products x_i·x_j of one column j in place: the cosine
+// is (x_i·x_j · s_i) · s_j, with s the rows' unit-length factors (row_scale[i], col_scale).
+CGSCORE_CPU_CLONES inline void ntk_transform(double* values, const double* row_scale, double col_scale,
+                                             Index count) {
 #pragma omp simd
-  for (Index i = 0; i < count; ++i) values[i] = ntk_from_cosine(values[i]);
+  for (Index i = 0; i < count; ++i) values[i] = ntk_from_cosine(values[i] * row_scale[i] * col_scale);
 }
 
 }  // namespace cgscore

@@ -1,0 +1,89 @@
+// One pass over the raw features before any scoring (SPEC §3): which rows are unusable
+// (NaN/±Inf or all zeros), the factor that scales each row to unit length, and a 64-bit
+// hash of each normalized row rounded to a grid, for the duplicate check.
+//
+// The rows are never copied: the Gram matrix scales x_i·x_j by s_i s_j itself. That is
+// safe when every row's largest magnitude lies in [2^-250, 2^250] (no product of two
+// entries, and no squared norm, can overflow or lose precision to underflow); outside it
+// the caller normalizes a copy first (`in_range`).
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+
+#include <Eigen/Core>
+
+#include "parallel.hpp"
+#include "types.hpp"
+
+namespace cgscore {
+
+enum RowStatus : std::int8_t { kRowOk = 0, kRowNonFinite = 1, kRowZero = 2 };
+
+// Normalized entries are compared after rounding to multiples of 2^-30: rows closer than
+// that make H singular to working precision anyway, so they are duplicates in effect.
+constexpr double kDuplicateGrid = 1073741824.0;  // 2^30
+constexpr double kSafeMagnitudeLow = 0x1p-250, kSafeMagnitudeHigh = 0x1p+250;
+
+struct PreparedRows {
+  Vector scale;  // 1/‖x_i‖ (0 for an unusable row)
+  Eigen::Matrix<std::uint64_t, Eigen::Dynamic, 1> hash;
+  Eigen::Matrix<std::int8_t, Eigen::Dynamic, 1> status;
+  bool in_range = true;  // every usable row's largest magnitude is in the safe range
+};
+
+// The grid key of one normalized entry, exactly as numpy computes np.rint(x * s * 2**30).
+inline std::int64_t grid_key(double x, double s) {
+  return static_cast<std::int64_t>(std::nearbyint((x * s) * kDuplicateGrid));
+}
+
+// A fixed odd multiplier per column (splitmix64), so that the hash depends on positions.
+inline std::uint64_t column_multiplier(std::uint64_t k) {
+  std::uint64_t z = k + 0x9E3779B97F4A7C15ull;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return (z ^ (z >> 31)) | 1ull;
+}
+
+inline PreparedRows prepare_rows(const Eigen::Ref<const RowMatrix>& X, int n_threads) {
+  const Index n = X.rows(), d = X.cols();
+  PreparedRows out;
+  out.scale.setZero(n);
+  out.hash.setZero(n);
+  out.status.setZero(n);
+  Eigen::Matrix<std::int8_t, Eigen::Dynamic, 1> outside = Eigen::Matrix<std::int8_t, Eigen::Dynamic, 1>::Zero(n);
+  Eigen::Matrix<std::uint64_t, Eigen::Dynamic, 1> multipliers(d);
+  for (Index k = 0; k < d; ++k) multipliers[k] = column_multiplier(static_cast<std::uint64_t>(k));
+  parallel_for(n, n_threads, [&](Index i) {
+    const double* row = X.data() + i * X.outerStride();
+    double largest = 0.0, sum_squares = 0.0;
+    bool finite = true;
+    for (Index k = 0; k < d; ++k) {
+      finite &= std::isfinite(row[k]);
+      largest = std::max(largest, std::fabs(row[k]));
+      sum_squares += row[k] * row[k];
+    }
+    if (!finite) {
+      out.status[i] = kRowNonFinite;
+      return;
+    }
+    if (largest == 0.0) {
+      out.status[i] = kRowZero;
+      return;
+    }
+    if (largest < kSafeMagnitudeLow || largest > kSafeMagnitudeHigh) {
+      outside[i] = 1;
+      return;
+    }
+    const double s = 1.0 / std::sqrt(sum_squares);
+    std::uint64_t h = 0;
+    for (Index k = 0; k < d; ++k) h += static_cast<std::uint64_t>(grid_key(row[k], s)) * multipliers[k];
+    out.scale[i] = s;
+    out.hash[i] = h;
+  });
+  out.in_range = n == 0 || outside.maxCoeff() == 0;
+  return out;
+}
+
+}  // namespace cgscore
