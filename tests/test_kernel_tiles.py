@@ -77,6 +77,17 @@ def test_backends_agree(rng, n):
     assert blas["condition_bound"] == pytest.approx(eigen["condition_bound"], rel=1e-10)
 
 
+@pytest.mark.parametrize("n", [1, 2, 257, 513, 1025, 2100])
+def test_condition_bound_is_the_l1_norm_times_the_trace(rng, backend, n):
+    """‖H‖₁ is summed tile by tile while the Gram matrix is built; check it against numpy."""
+    X, y = unit_rows(rng, n, 64), signs(rng, n)
+    out = kernel(X, y, backend, ridge=0.1)
+    H = ntk_gram(X) + 0.1 * np.eye(n)
+    assert (H < 0).any() or n < 3  # negative entries: the norm must sum absolute values
+    expected = np.abs(H).sum(axis=0).max() * out["inverse_diagonal"].sum()
+    assert out["condition_bound"] == pytest.approx(expected, rel=1e-12)
+
+
 def test_d_equal_one_needs_the_ridge_and_then_matches(rng, backend):
     # With d = 1 every normalized row is +1 or −1: H is singular without a ridge.
     X = rng.normal(size=(300, 1))

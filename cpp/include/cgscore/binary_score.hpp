@@ -23,8 +23,7 @@ inline BinaryScores score_binary(const Eigen::Ref<const RowMatrix>& X, const Eig
 
   Stopwatch clock;
   ColMatrix H(n, n);  // the one n×n buffer: Gram → H → L → L⁻¹
-  build_ntk_gram(X, scale, H, options.ridge, options.n_threads);
-  const double h_norm = symmetric_l1_norm(H);
+  const double h_norm = build_ntk_gram(X, scale, H, options.ridge, options.n_threads);
   out.seconds.gram = clock.lap();
 
   const PivotReport pivots = cholesky_in_place(H, pivot_tolerance_for(options, n), options.n_threads);

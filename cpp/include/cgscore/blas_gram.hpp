@@ -1,5 +1,6 @@
 // The NTK Gram matrix H∞ (lower triangle) on a run-time BLAS: one single-threaded
-// dsyrk/dgemm per tile, and the NTK transform applied while the tile is still in cache.
+// dsyrk/dgemm per tile, then, while the tile is still in cache, the rows' unit-length
+// scaling, the NTK transform and the tile's share of ‖H‖₁.
 #pragma once
 
 #include <algorithm>
@@ -10,20 +11,30 @@
 #include "blas_blocks.hpp"
 #include "blas_library.hpp"
 #include "ntk_transform.hpp"
+#include "tiled_l1_norm.hpp"
 #include "tiling.hpp"
 #include "types.hpp"
 
 namespace cgscore {
 
-// X's rows are scaled by `scale` (1/‖x_i‖) inside the transform, as in ntk_gram.hpp.
-inline void build_ntk_gram_blas(const BlasLibrary& blas, const Eigen::Ref<const RowMatrix>& X,
-                                const Eigen::Ref<const Vector>& scale, Eigen::Ref<ColMatrix> H, double ridge,
-                                int n_threads) {
+// Panels 512 wide with tiles of 1024 rows: measured at n = 5000, d = 3072 on 2 cores, about
+// 10% faster than 256 × 256 tiles (OpenBLAS packs its operands once per call). Small n keeps
+// enough tiles for the threads. The tiles depend on n only, never on the thread count.
+inline Index gram_panel_width(Index n) { return n >= 2048 ? 512 : 256; }
+
+// Writes the lower triangle of H for the rows of X scaled by `scale` (1/‖x_i‖) and returns ‖H‖₁.
+inline double build_ntk_gram_blas(const BlasLibrary& blas, const Eigen::Ref<const RowMatrix>& X,
+                                  const Eigen::Ref<const Vector>& scale, Eigen::Ref<ColMatrix> H, double ridge,
+                                  int n_threads) {
   const blas_int d = X.cols(), ldx = std::max<Index>(X.outerStride(), 1), ldh = H.outerStride();
   const double one = 1.0, zero = 0.0;
+  const Index width = gram_panel_width(X.rows());
+  const std::vector<Tile> tiles = lower_panels(X.rows(), width, 2 * width);
+  const std::vector<Index> order = largest_first(tiles);
+  TiledL1Norm norm(tiles);
   // Row-major X (n×d) is column-major Xᵀ (d×n): a tile of X Xᵀ is (Xᵀ_rows)ᵀ Xᵀ_cols, trans "T".
-  const std::vector<Tile> tiles = lower_tiles(X.rows(), kBlasBlock);
-  for_each_block(static_cast<Index>(tiles.size()), 1, n_threads, [&](Index t, Index) {
+  run_blocks(static_cast<Index>(tiles.size()), n_threads, [&](Index k) {
+    const Index t = order[k];
     const Tile& tile = tiles[t];
     const blas_int rows = tile.rows, cols = tile.cols;
     const double* Xr = X.data() + tile.row * ldx;
@@ -40,7 +51,9 @@ inline void build_ntk_gram_blas(const BlasLibrary& blas, const Eigen::Ref<const 
     if (tile.row == tile.col) {
       for (Index j = 0; j < tile.cols; ++j) out[j + j * ldh] = 0.5 + ridge;  // the NTK diagonal is exactly 1/2
     }
+    norm.add(t, out, ldh);
   });
+  return norm.value(X.rows());
 }
 
 }  // namespace cgscore

@@ -28,8 +28,7 @@ inline BinaryScores score_binary_blas(const Eigen::Ref<const RowMatrix>& X, cons
 
   Stopwatch clock;
   ColMatrix H(n, n);  // the one n×n buffer: Gram → H → L → L⁻¹
-  build_ntk_gram_blas(blas, X, scale, H, options.ridge, options.n_threads);
-  const double h_norm = symmetric_l1_norm(H);
+  const double h_norm = build_ntk_gram_blas(blas, X, scale, H, options.ridge, options.n_threads);
   out.seconds.gram = clock.lap();
 
   PivotReport pivots;

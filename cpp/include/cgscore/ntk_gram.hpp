@@ -7,6 +7,7 @@
 
 #include "ntk_transform.hpp"
 #include "parallel.hpp"
+#include "tiled_l1_norm.hpp"
 #include "tiling.hpp"
 #include "types.hpp"
 
@@ -15,13 +16,14 @@ namespace cgscore {
 constexpr Index kGramTile = 256;
 
 // Writes the lower triangle (diagonal included) of H for the rows of X scaled by `scale`
-// (1/‖x_i‖, from row_prepare.hpp; ones for rows already of unit length) into H.
+// (1/‖x_i‖, from row_prepare.hpp; ones for rows already of unit length) into H; returns ‖H‖₁.
 // Entries above the diagonal inside diagonal tiles are scratch; nothing reads them.
 // ridge is added to the diagonal (the documented duplicate policy), whose NTK value is exactly 1/2.
-inline void build_ntk_gram(const Eigen::Ref<const RowMatrix>& X, const Eigen::Ref<const Vector>& scale,
+inline double build_ntk_gram(const Eigen::Ref<const RowMatrix>& X, const Eigen::Ref<const Vector>& scale,
                            Eigen::Ref<ColMatrix> H, double ridge, int n_threads) {
   const Index n = X.rows();
   const std::vector<Tile> tiles = lower_tiles(n, kGramTile);
+  TiledL1Norm norm(tiles);
   parallel_for(static_cast<Index>(tiles.size()), n_threads, [&](Index t) {
     const Tile& tile = tiles[t];
     auto block = H.block(tile.row, tile.col, tile.rows, tile.cols);
@@ -32,7 +34,9 @@ inline void build_ntk_gram(const Eigen::Ref<const RowMatrix>& X, const Eigen::Re
     if (tile.row == tile.col) {
       for (Index k = 0; k < tile.rows; ++k) block(k, k) = 0.5 + ridge;
     }
+    norm.add(t, block.data(), H.outerStride());
   });
+  return norm.value(n);
 }
 
 }  // namespace cgscore

@@ -55,20 +55,6 @@ inline double pivot_tolerance_for(const BinaryScoreOptions& options, Index n) {
              : static_cast<double>(n) * std::numeric_limits<double>::epsilon() * max_diagonal;
 }
 
-// ‖H‖₁ from the lower triangle (H symmetric): the largest absolute column sum.
-inline double symmetric_l1_norm(const Eigen::Ref<const ColMatrix>& H) {
-  const Index n = H.rows();
-  Vector sums = Vector::Zero(n);
-  for (Index j = 0; j < n; ++j) {
-    for (Index i = j; i < n; ++i) {
-      const double v = std::abs(H(i, j));
-      sums[j] += v;
-      if (i != j) sums[i] += v;
-    }
-  }
-  return n ? sums.maxCoeff() : 0.0;
-}
-
 // D_i = ‖L⁻¹ e_i‖²: column i of L⁻¹ is zero above row i. Each column is one thread's sum.
 inline Vector inverse_column_norms(const Eigen::Ref<const ColMatrix>& Linv, int n_threads) {
   const Index n = Linv.rows();
