@@ -1,7 +1,8 @@
 """The native kernel at tile and block boundaries, for every backend.
 
 The Eigen backend tiles the Gram matrix by 256 and factors in blocks of 128; the BLAS
-backend splits its calls into blocks of 256 and recurses down to leaves of 128. Sizes around those numbers,
+backend builds the Gram matrix and its trailing updates in panels 256 wide (512 from n = 2048
+on), splits its triangular calls into blocks of 128 to 512, and recurses down to leaves of 128. Sizes around those numbers,
 degenerate shapes (n = 1, d = 1, very large d), thread counts and the OpenBLAS thread
 setting are checked here against NumPy references.
 """
@@ -65,7 +66,7 @@ def test_tile_boundaries_match_closed_form(rng, backend, n):
     np.testing.assert_allclose(out["inverse_diagonal"], Hinv_diag, rtol=1e-9)
 
 
-@pytest.mark.parametrize("n", [257, 513, 2100])
+@pytest.mark.parametrize("n", [257, 513, 2049, 2100])
 def test_backends_agree(rng, n):
     if not ensure_blas():
         pytest.skip("NumPy's bundled OpenBLAS was not found")

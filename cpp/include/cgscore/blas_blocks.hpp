@@ -14,22 +14,38 @@
 
 namespace cgscore {
 
-constexpr Index kBlasBlock = 256;  // rows or columns per call: large enough to run at full speed
+// Consecutive blocks [start, start + size) of [0, count), largest first: about a quarter of
+// what remains, 128 to 512 wide in multiples of 64. The big blocks run each BLAS call near
+// its peak (a 512-row dtrsm is ~20% faster per flop than a 256-row one); the small last
+// ones even out when the threads finish. The blocks depend on count only.
+inline std::vector<std::pair<Index, Index>> guided_blocks(Index count) {
+  std::vector<std::pair<Index, Index>> blocks;
+  for (Index start = 0; start < count;) {
+    const Index left = count - start;
+    Index size = std::clamp<Index>(left / 4 / 64 * 64, 128, 512);
+    if (left - size < 64) size = left;  // no sliver at the end
+    blocks.emplace_back(start, size);
+    start += size;
+  }
+  return blocks;
+}
 
-// body(start, size) for consecutive blocks of [0, count), handed out first come, first served.
+// body(start, size) for the guided blocks of [0, count), handed out first come, first served.
 template <class Body>
-void for_each_block(Index count, Index block, int n_threads, Body&& body) {
-  const Index blocks = (count + block - 1) / block;
-  run_blocks(blocks, n_threads, [&](Index b) { body(b * block, std::min(block, count - b * block)); });
+void for_each_block(Index count, int n_threads, Body&& body) {
+  const std::vector<std::pair<Index, Index>> blocks = guided_blocks(count);
+  run_blocks(static_cast<Index>(blocks.size()), n_threads, [&](Index b) { body(blocks[b].first, blocks[b].second); });
 }
 
 // C (m×m, lower) += alpha · A Aᵀ, A m×k: dsyrk on diagonal tiles, dgemm below them.
 inline void blocked_syrk_lower(const BlasLibrary& blas, blas_int m, blas_int k, double alpha, const double* A,
                                blas_int lda, double* C, blas_int ldc, int n_threads) {
-  const std::vector<Tile> tiles = lower_tiles(m, kBlasBlock);
+  const Index width = panel_width(m);
+  const std::vector<Tile> tiles = lower_panels(m, width, 2 * width);
+  const std::vector<Index> order = largest_first(tiles);
   const double one = 1.0;
-  for_each_block(static_cast<Index>(tiles.size()), 1, n_threads, [&](Index t, Index) {
-    const Tile& tile = tiles[t];
+  run_blocks(static_cast<Index>(tiles.size()), n_threads, [&](Index next) {
+    const Tile& tile = tiles[order[next]];
     const blas_int rows = tile.rows, cols = tile.cols;
     double* out = C + tile.row + tile.col * ldc;
     if (tile.row == tile.col) {
@@ -45,7 +61,7 @@ inline void blocked_syrk_lower(const BlasLibrary& blas, blas_int m, blas_int k, 
 inline void blocked_right_lower(BlasLibrary::trsm_t routine, const char* trans,
                                 blas_int m, blas_int n, double alpha, const double* T, blas_int ldt, double* B,
                                 blas_int ldb, int n_threads) {
-  for_each_block(m, kBlasBlock, n_threads, [&](Index start, Index size) {
+  for_each_block(m, n_threads, [&](Index start, Index size) {
     const blas_int rows = size;
     routine("R", "L", trans, "N", &rows, &n, &alpha, T, &ldt, B + start, &ldb, 1, 1, 1, 1);
   });
@@ -55,7 +71,7 @@ inline void blocked_right_lower(BlasLibrary::trsm_t routine, const char* trans,
 inline void blocked_left_lower(BlasLibrary::trsm_t routine, const char* trans, blas_int m,
                                blas_int n, double alpha, const double* T, blas_int ldt, double* B, blas_int ldb,
                                int n_threads) {
-  for_each_block(n, kBlasBlock, n_threads, [&](Index start, Index size) {
+  for_each_block(n, n_threads, [&](Index start, Index size) {
     const blas_int cols = size;
     routine("L", "L", trans, "N", &m, &cols, &alpha, T, &ldt, B + start * ldb, &ldb, 1, 1, 1, 1);
   });

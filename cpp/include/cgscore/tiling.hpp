@@ -25,6 +25,11 @@ inline std::vector<Tile> lower_panels(Index n, Index width, Index height) {
   return tiles;
 }
 
+// Panel width for a lower triangle of order n: 512 (with 1024-row tiles) measured about
+// 10% faster than 256 × 256 tiles for the Gram matrix at n = 5000, d = 3072 on 2 cores (a BLAS
+// packs its operands once per call); smaller n keeps enough tiles for the threads.
+inline Index panel_width(Index n) { return n >= 2048 ? 512 : 256; }
+
 // Tile numbers, most work first (a diagonal tile is half a square): handed out in this
 // order, the threads finish close together.
 inline std::vector<Index> largest_first(const std::vector<Tile>& tiles) {
