@@ -67,7 +67,7 @@ def test_ntk_gram_matches_formula(rng):
     assert np.all(np.diag(H) == 0.5)
 
 
-def test_pivot_report_and_condition_bound(rng):
+def test_pivot_report_and_condition_estimate(rng):
     X, y = gaussian_problem(rng, 50, 20)
     Xn = X / np.linalg.norm(X, axis=1, keepdims=True)
     out = _core.score_binary(Xn, np.asfortranarray(y[:, None]))
@@ -76,4 +76,29 @@ def test_pivot_report_and_condition_bound(rng):
     pivots = np.diag(L) ** 2
     assert out["min_pivot"] == pytest.approx(pivots.min(), rel=1e-10)
     assert out["min_pivot_index"] == int(np.argmin(pivots))
-    assert out["condition_bound"] >= np.linalg.cond(H)
+    cond1 = np.linalg.cond(H, 1)
+    assert cond1 / 3 <= out["condition_estimate"] <= cond1 * (1 + 1e-9)
+
+
+@pytest.mark.parametrize("first", [0, 1, 17, 39, 40])
+def test_scoring_only_the_last_rows_matches_brute_force(rng, first):
+    """first_scored = s: only rows s..n−1 are scored, from the inverse of L's trailing block."""
+    X, y = gaussian_problem(rng, 40, 60)
+    Xn = X / np.linalg.norm(X, axis=1, keepdims=True)
+    Y = np.asfortranarray(y[:, None])
+    full = _core.score_binary(Xn, Y, subterms=True)
+    part = _core.score_binary(Xn, Y, subterms=True, first_scored=first)
+    assert part["scores"].shape == (40 - first, 1)
+    if first < 40:
+        np.testing.assert_allclose(part["scores"][:, 0], brute_force_binary(X, y)[first:], rtol=1e-10)
+    for key in ("scores", "inverse_diagonal", "a2", "b2", "ab"):
+        np.testing.assert_allclose(part[key], full[key][first:], rtol=1e-11, atol=1e-15)
+    assert part["condition_estimate"] == full["condition_estimate"]
+
+
+@pytest.mark.parametrize("first", [-1, 41])
+def test_first_scored_outside_the_rows_is_refused(rng, first):
+    X, y = gaussian_problem(rng, 40, 6)
+    Xn = X / np.linalg.norm(X, axis=1, keepdims=True)
+    with pytest.raises(ValueError, match="first_scored must be between 0 and the number of rows"):
+        _core.score_binary(Xn, np.asfortranarray(y[:, None]), first_scored=first)

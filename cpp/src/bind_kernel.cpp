@@ -42,7 +42,8 @@ void bind_kernel(py::module_& m) {
   m.def(
       "score_binary",
       [](const Eigen::Ref<const RowMatrix>& X, const Eigen::Ref<const ColMatrix>& Y, double ridge,
-         double pivot_tolerance, bool subterms, int n_threads, const std::string& backend, const py::object& row_scale) {
+         double pivot_tolerance, bool subterms, int n_threads, const std::string& backend, const py::object& row_scale,
+         Index first_scored) {
         if (Y.rows() != X.rows()) throw py::value_error("Y must have one row per row of X");
         const Vector scale = row_scale_or_ones(row_scale, X.rows());
         const bool blas = use_blas(backend);
@@ -51,6 +52,9 @@ void bind_kernel(py::module_& m) {
         options.pivot_tolerance = pivot_tolerance;
         options.subterms = subterms;
         options.n_threads = n_threads;
+        options.first_scored = first_scored;
+        if (first_scored < 0 || first_scored > X.rows())
+          throw py::value_error("first_scored must be between 0 and the number of rows of X");
         BinaryScores result;
         {
           py::gil_scoped_release release;
@@ -61,12 +65,13 @@ void bind_kernel(py::module_& m) {
         out["inverse_diagonal"] = std::move(result.inverse_diagonal);
         out["min_pivot"] = result.min_pivot;
         out["min_pivot_index"] = result.min_pivot_index;
-        out["condition_bound"] = result.condition_bound;
+        out["condition_estimate"] = result.condition_estimate;
         out["backend"] = blas ? "blas" : "eigen";
         py::dict seconds;
         seconds["gram"] = result.seconds.gram;
         seconds["factor"] = result.seconds.factor;
         seconds["solve"] = result.seconds.solve;
+        seconds["condition"] = result.seconds.condition;
         seconds["inverse"] = result.seconds.inverse;
         seconds["finish"] = result.seconds.finish;
         out["seconds"] = seconds;
@@ -80,11 +85,14 @@ void bind_kernel(py::module_& m) {
       py::arg("X").noconvert(), py::arg("Y").noconvert(), py::arg("ridge") = 0.0,
       py::arg("pivot_tolerance") = -1.0, py::arg("subterms") = false, py::arg("n_threads") = 0,
       py::arg("backend") = "auto", py::arg("row_scale") = py::none(),
+      py::arg("first_scored") = 0,
       "Exact CG-scores of one binary problem. X: C-contiguous float64 (n, d); row_scale: 1/‖x_i‖\n"
       "(see prepare_rows), or None when the rows already have unit norm;\n"
       "Y: Fortran-ordered float64 (n, k) label columns. backend: 'auto' (BLAS when loaded), 'blas'\n"
-      "or 'eigen'. Returns a dict of arrays, the pivot report, the backend used and the seconds\n"
-      "spent in each step.");
+      "or 'eigen'. first_scored: rows before it are not scored (their part of L⁻¹ is never formed).\n"
+      "Returns a dict: scores, inverse_diagonal (and a2, b2, ab) of rows first_scored..n-1, the pivot\n"
+      "report, condition_estimate (of cond₁(H), LAPACK dpocon's method), the backend used and the\n"
+      "seconds spent in each step.");
 
   m.def(
       "ntk_gram",

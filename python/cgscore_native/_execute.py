@@ -35,11 +35,12 @@ class ProblemOutcome:
     subterms: dict[str, np.ndarray] | None
     min_pivot: float
     min_pivot_row: int
-    condition_bound: float
+    condition_estimate: float
 
 
-def run_kernel(data: UnitRows, Y: np.ndarray, options: KernelOptions) -> dict:
-    """One call of the kernel on the rows of ``data``; Y is (n,) or (n, k)."""
+def run_kernel(data: UnitRows, Y: np.ndarray, options: KernelOptions, first_scored: int = 0) -> dict:
+    """One call of the kernel on the rows of ``data``; Y is (n,) or (n, k). Rows from
+    ``first_scored`` on are scored."""
     Y2 = np.asfortranarray(Y.reshape(Y.shape[0], -1), dtype=np.float64)
     if options.backend != "eigen":
         ensure_blas()
@@ -53,6 +54,7 @@ def run_kernel(data: UnitRows, Y: np.ndarray, options: KernelOptions) -> dict:
         1 if n < SERIAL_BELOW_ROWS else options.n_threads,
         backend=options.backend,
         row_scale=data.scale,
+        first_scored=first_scored,
     )
 
 
@@ -60,21 +62,20 @@ def solve_problem(data: UnitRows, problem: Problem, options: KernelOptions, labe
     """Score one problem; a singular Gram matrix is reported with the user's row numbers."""
     rows = problem.rows
     try:
-        out = run_kernel(data.take(rows), problem.label_vector(), options)
+        out = run_kernel(data.take(rows), problem.label_vector(), options, first_scored=problem.first_scored)
     except SingularGramError as exc:
         raise singular_error_in_rows(exc, data, rows, what=_describe(problem, labels)) from None
-    npos = problem.positives.size
     subterms = None
     if options.subterms:
-        subterms = {name: out[name][:npos, 0].copy() for name in ("a2", "b2", "ab")}
+        subterms = {name: out[name][:, 0].copy() for name in ("a2", "b2", "ab")}
     pivot_local = int(out["min_pivot_index"])
     return ProblemOutcome(
         problem=problem,
-        scores=out["scores"][:npos, 0].copy(),
+        scores=out["scores"][:, 0].copy(),
         subterms=subterms,
         min_pivot=float(out["min_pivot"]),
         min_pivot_row=int(rows[pivot_local]) if pivot_local >= 0 else -1,
-        condition_bound=float(out["condition_bound"]),
+        condition_estimate=float(out["condition_estimate"]),
     )
 
 

@@ -22,7 +22,11 @@ import numpy as np
 
 @dataclass(frozen=True)
 class Problem:
-    """One binary problem: positives get y = +1 and are scored, negatives get y = −1."""
+    """One binary problem: positives get y = +1 and are scored, negatives get y = −1.
+
+    The kernel sees the negatives first: it scores only the rows from ``first_scored`` on,
+    and forms L⁻¹ only for them (the positives' trailing block: 1/8 of the full inverse when
+    the two halves are equal)."""
 
     repeat: int
     class_index: int
@@ -32,7 +36,12 @@ class Problem:
 
     @property
     def rows(self) -> np.ndarray:
-        return np.concatenate([self.positives, self.negatives])
+        """The problem's rows in kernel order: negatives, then positives."""
+        return np.concatenate([self.negatives, self.positives])
+
+    @property
+    def first_scored(self) -> int:
+        return int(self.negatives.size)
 
     @property
     def size(self) -> int:
@@ -44,8 +53,9 @@ class Problem:
         return (int(self.repeat), int(self.class_index), int(self.chunk))
 
     def label_vector(self) -> np.ndarray:
+        """y in kernel order: −1 for the negatives, +1 for the positives."""
         y = np.full(self.size, -1.0)
-        y[: self.positives.size] = 1.0
+        y[self.first_scored :] = 1.0
         return y
 
 

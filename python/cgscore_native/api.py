@@ -144,7 +144,7 @@ def score(
                 n_negatives=int(problem.negatives.size),
                 min_pivot=outcome.min_pivot,
                 min_pivot_row=outcome.min_pivot_row,
-                condition_bound=outcome.condition_bound,
+                condition_estimate=outcome.condition_estimate,
                 chunk=problem.chunk,
             )
         )

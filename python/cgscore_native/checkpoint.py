@@ -110,7 +110,7 @@ class Checkpoint:
             subterms=subterms,
             min_pivot=float(diagnostics[0]),
             min_pivot_row=pivot_row,
-            condition_bound=float(diagnostics[1]),
+            condition_estimate=float(diagnostics[1]),
         )
 
     def save(self, outcome: ProblemOutcome) -> None:
@@ -118,7 +118,7 @@ class Checkpoint:
         arrays = {
             "positives": np.asarray(outcome.problem.positives, dtype=np.int64),
             "scores": outcome.scores,
-            "diagnostics": np.array([outcome.min_pivot, outcome.condition_bound]),
+            "diagnostics": np.array([outcome.min_pivot, outcome.condition_estimate]),
             "min_pivot_row": np.array(outcome.min_pivot_row, dtype=np.int64),
         }
         if outcome.subterms is not None:

@@ -6,6 +6,7 @@
 #include <Eigen/Core>
 
 #include "cholesky.hpp"
+#include "condition_estimate.hpp"
 #include "ntk_gram.hpp"
 #include "score_terms.hpp"
 #include "triangular_inverse.hpp"
@@ -18,6 +19,7 @@ inline BinaryScores score_binary(const Eigen::Ref<const RowMatrix>& X, const Eig
                                       const Eigen::Ref<const ColMatrix>& Y,
                                  const BinaryScoreOptions& options) {
   const Index n = X.rows();
+  const Index first = first_scored_row(options, n);
   BinaryScores out;
   if (n == 0) return out;
 
@@ -31,16 +33,27 @@ inline BinaryScores score_binary(const Eigen::Ref<const RowMatrix>& X, const Eig
   out.min_pivot = pivots.min_pivot;
   out.min_pivot_index = pivots.min_pivot_index;
 
-  // α = L⁻ᵀ L⁻¹ Y, solved against L before it is inverted.
-  ColMatrix alpha = Y;
-  H.triangularView<Eigen::Lower>().solveInPlace(alpha);
-  H.triangularView<Eigen::Lower>().adjoint().solveInPlace(alpha);
+  // α = L⁻ᵀ L⁻¹ Y, solved against L before it is inverted, in one pass with the condition
+  // estimator's first vectors.
+  auto solve = [&](Eigen::Ref<ColMatrix> V) {
+    H.triangularView<Eigen::Lower>().solveInPlace(V);
+    H.triangularView<Eigen::Lower>().adjoint().solveInPlace(V);
+  };
+  InverseNormEstimator estimator(n);
+  ColMatrix rhs(n, Y.cols() + estimator.start().cols());
+  rhs << Y, estimator.start();
+  solve(rhs);
+  const auto alpha = rhs.leftCols(Y.cols());
   out.seconds.solve = clock.lap();
+  out.condition_estimate = h_norm * estimator.finish(rhs.rightCols(estimator.start().cols()), solve);
+  out.seconds.condition = clock.lap();
 
-  invert_lower_in_place(H, options.n_threads);
+  // The scored rows i >= s need only the inverse of L's trailing block (blas_score.hpp).
+  const Index p = n - first;
+  invert_lower_in_place(H.bottomRightCorner(p, p), options.n_threads);
+  out.inverse_diagonal = inverse_column_norms(H.bottomRightCorner(p, p), options.n_threads);
   out.seconds.inverse = clock.lap();
-  out.inverse_diagonal = inverse_column_norms(H, options.n_threads);
-  finish_scores(alpha, Y, h_norm, options.subterms, out);
+  finish_scores(alpha.bottomRows(p), Y.bottomRows(p), options.subterms, out);
   out.seconds.finish = clock.lap();
   return out;
 }

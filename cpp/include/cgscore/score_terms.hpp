@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <stdexcept>
 
 #include <Eigen/Core>
 
@@ -14,7 +15,7 @@ namespace cgscore {
 
 // Wall-clock seconds spent in each step of one binary problem.
 struct PhaseTimes {
-  double gram = 0, factor = 0, solve = 0, inverse = 0, finish = 0;
+  double gram = 0, factor = 0, solve = 0, condition = 0, inverse = 0, finish = 0;
 };
 
 // Seconds since construction, restarted by each lap().
@@ -35,16 +36,18 @@ struct BinaryScoreOptions {
   double ridge = 0.0;          // added to the diagonal of H before factoring
   double pivot_tolerance = -1; // < 0: n · ε · max diagonal (a pivot below it is numerical noise)
   bool subterms = false;       // also return a2, b2, ab
+  Index first_scored = 0;      // rows before it are not scored: L⁻¹ is formed only from there on
   int n_threads = 0;           // <= 0: OpenMP default
 };
 
+// Rows first_scored … n−1 only (all rows by default).
 struct BinaryScores {
-  ColMatrix scores;     // n × k, one column per label vector
-  ColMatrix a2, b2, ab; // n × k when subterms were requested, else empty
+  ColMatrix scores;     // one column per label vector
+  ColMatrix a2, b2, ab; // when subterms were requested, else empty
   Vector inverse_diagonal;  // D_i = (H⁻¹)_ii
   double min_pivot = std::numeric_limits<double>::infinity();
   Index min_pivot_index = -1;
-  double condition_bound = std::numeric_limits<double>::infinity();  // ≥ cond₂(H)
+  double condition_estimate = std::numeric_limits<double>::infinity();  // of cond₁(H), condition_estimate.hpp
   PhaseTimes seconds;  // wall time of each step, for benchmarks and profiling
 };
 
@@ -64,11 +67,17 @@ inline Vector inverse_column_norms(const Eigen::Ref<const ColMatrix>& Linv, int 
   return D;
 }
 
-// Fills scores (and sub-terms) from α, Y and D = out.inverse_diagonal.
-inline void finish_scores(const ColMatrix& alpha, const Eigen::Ref<const ColMatrix>& Y, double h_norm,
+// The first row scored, checked against n.
+inline Index first_scored_row(const BinaryScoreOptions& options, Index n) {
+  if (options.first_scored < 0 || options.first_scored > n)
+    throw std::invalid_argument("first_scored must be between 0 and the number of rows");
+  return options.first_scored;
+}
+
+// Fills scores (and sub-terms) from α, Y and D = out.inverse_diagonal (the scored rows only).
+inline void finish_scores(const Eigen::Ref<const ColMatrix>& alpha, const Eigen::Ref<const ColMatrix>& Y,
                           bool subterms, BinaryScores& out) {
   const auto& D = out.inverse_diagonal;
-  out.condition_bound = h_norm * D.sum();  // λmax(H) ≤ ‖H‖₁, λmax(H⁻¹) ≤ tr H⁻¹
   out.scores = alpha.array().square().colwise() / D.array();
   if (subterms) {
     // β_i = α_i − D_i y_i: the part of α_i that comes from the other instances.
