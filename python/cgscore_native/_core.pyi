@@ -3,7 +3,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+DUPLICATE_GRID: float
+
 def build_info() -> dict[str, Any]: ...
+def prepare_rows(X: npt.NDArray[np.float64], n_threads: int = 0) -> dict[str, Any]: ...
 def score_binary(
     X: npt.NDArray[np.float64],
     Y: npt.NDArray[np.float64],
@@ -12,9 +15,15 @@ def score_binary(
     subterms: bool = False,
     n_threads: int = 0,
     backend: str = "auto",
+    row_scale: npt.NDArray[np.float64] | None = None,
+    first_scored: int = 0,
 ) -> dict[str, Any]: ...
 def load_blas(path: str, prefix: str = "scipy_", suffix: str = "_64_") -> None: ...
 def blas_info() -> dict[str, Any]: ...
 def ntk_gram(
-    X: npt.NDArray[np.float64], ridge: float = 0.0, n_threads: int = 0, backend: str = "auto"
+    X: npt.NDArray[np.float64],
+    ridge: float = 0.0,
+    n_threads: int = 0,
+    backend: str = "auto",
+    row_scale: npt.NDArray[np.float64] | None = None,
 ) -> npt.NDArray[np.float64]: ...
