@@ -66,13 +66,11 @@ def test_kernel_names_the_singular_pivot(rng):
     X = rng.normal(size=(10, 4))
     X[6] = X[1]
     Xn = X / np.linalg.norm(X, axis=1, keepdims=True)
-    # arccos near 1 turns the cosine's last-bit rounding into ~1e-8 in H, so a copy
-    # leaves a pivot of that size rather than exactly 0: a tolerance above it fails.
-    out = _core.score_binary(Xn, np.ones((10, 1), order="F"))
-    assert out["min_pivot_index"] == 6 and out["min_pivot"] < 1e-7
+    # A copy's cosine may round to 1 − 1e-16, but its H entry is taken from the rows'
+    # difference (zero), so it is exactly ½ and the pivot exactly singular.
     with pytest.raises(SingularGramError, match="failed at pivot 6") as info:
-        _core.score_binary(Xn, np.ones((10, 1), order="F"), pivot_tolerance=1e-6)
-    assert info.value.pivot_index == 6 and 0 <= info.value.pivot_value < 1e-6
+        _core.score_binary(Xn, np.ones((10, 1), order="F"))
+    assert info.value.pivot_index == 6 and abs(info.value.pivot_value) < 1e-15
 
 
 def test_near_duplicates_are_reported_as_ill_conditioned(rng):

@@ -163,6 +163,25 @@ def test_ntk_transform_is_accurate_across_its_branches(backend):
     assert H[0, 0] == 0.5
 
 
+@pytest.mark.parametrize("gap", [1e-3, 1e-5, 1e-7, 1e-9])
+def test_near_parallel_pairs_keep_full_precision(rng, backend, gap):
+    """Near u = ±1 arccos has an infinite slope; those H entries come from the rows' difference
+    (or sum) and must match a long-double evaluation of the exact angle."""
+    X = rng.normal(size=(6, 30))
+    X[1] = X[0] + gap * rng.normal(size=30)   # near-copy
+    X[2] = -X[3] + gap * rng.normal(size=30)  # near-antipodal pair
+    scale = 1.0 / np.linalg.norm(X, axis=1)
+    H = _core.ntk_gram(X, backend=backend, row_scale=scale)
+    Xl = X.astype(np.longdouble) * scale.astype(np.longdouble)[:, None]
+    pi = np.longdouble(np.pi) + (np.arccos(np.longdouble(-1.0)) - np.longdouble(np.pi))
+    for i, j, sign in [(1, 0, -1), (3, 2, 1)]:
+        chord = np.sqrt(np.sum((Xl[i] + sign * Xl[j]) ** 2))
+        theta = 2 * np.arcsin(chord / 2) if sign < 0 else pi - 2 * np.arcsin(chord / 2)
+        u = np.cos(theta)
+        expected = float(u * (pi - theta) / (2 * pi))
+        assert H[i, j] == pytest.approx(expected, abs=4e-16), (i, j)
+
+
 def test_openblas_thread_count_is_restored(rng):
     if not ensure_blas():
         pytest.skip("NumPy's bundled OpenBLAS was not found")

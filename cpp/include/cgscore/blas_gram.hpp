@@ -41,7 +41,8 @@ inline double build_ntk_gram_blas(const BlasLibrary& blas, const Eigen::Ref<cons
     }
     for (Index j = 0; j < tile.cols; ++j) {
       const Index first = tile.row == tile.col ? j : 0;  // the lower triangle only
-      ntk_transform(out + first + j * ldh, scale.data() + tile.row + first, scale[tile.col + j], tile.rows - first);
+      ntk_transform_column(out + first + j * ldh, tile.rows - first, tile.row + first, tile.col + j, X.data(), ldx, d,
+                           scale.data());
     }
     if (tile.row == tile.col) {
       for (Index j = 0; j < tile.cols; ++j) out[j + j * ldh] = 0.5 + ridge;  // the NTK diagonal is exactly 1/2

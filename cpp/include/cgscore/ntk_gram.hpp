@@ -29,7 +29,8 @@ inline double build_ntk_gram(const Eigen::Ref<const RowMatrix>& X, const Eigen::
     auto block = H.block(tile.row, tile.col, tile.rows, tile.cols);
     block.noalias() = X.middleRows(tile.row, tile.rows) * X.middleRows(tile.col, tile.cols).transpose();
     for (Index j = 0; j < tile.cols; ++j) {  // while the tile is hot
-      ntk_transform(&block(0, j), scale.data() + tile.row, scale[tile.col + j], tile.rows);
+      ntk_transform_column(&block(0, j), tile.rows, tile.row, tile.col + j, X.data(), X.outerStride(), X.cols(),
+                           scale.data());
     }
     if (tile.row == tile.col) {
       for (Index k = 0; k < tile.rows; ++k) block(k, k) = 0.5 + ridge;

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "types.hpp"
 
@@ -62,6 +63,59 @@ CGSCORE_CPU_CLONES inline void ntk_transform(double* values, const double* row_s
                                              Index count) {
 #pragma omp simd
   for (Index i = 0; i < count; ++i) values[i] = ntk_from_cosine(values[i] * row_scale[i] * col_scale);
+}
+
+}  // namespace cgscore
+
+namespace cgscore {
+
+// Near u = ±1 arccos has an infinite slope: a cosine rounded in its last bit (1e-16) moves θ
+// by 1e-8, so an exact copy that slipped past the duplicate hash gave an H entry 2e-9 below ½
+// and a pivot of 5e-9 instead of 0. Pairs whose |cosine| exceeds this are redone from the rows.
+constexpr double kNearParallel = 1.0 - 1.0 / 1024;
+
+// H for the rows a = x_i s_i and b = x_j s_j from their difference (or sum, near u = −1):
+// θ = 2 asin(‖a − b‖/2) and u = 1 − ‖a − b‖²/2 are accurate to a few ulps wherever θ is small.
+inline double ntk_from_rows(const double* xi, double si, const double* xj, double sj, Index d) {
+  double minus = 0.0, plus = 0.0;
+  for (Index k = 0; k < d; ++k) {
+    const double a = xi[k] * si, b = xj[k] * sj;
+    minus += (a - b) * (a - b);
+    plus += (a + b) * (a + b);
+  }
+  double u, theta;
+  if (minus <= plus) {
+    theta = 2.0 * std::asin(std::min(1.0, 0.5 * std::sqrt(minus)));
+    u = 1.0 - 0.5 * minus;
+  } else {
+    theta = kPi - 2.0 * std::asin(std::min(1.0, 0.5 * std::sqrt(plus)));
+    u = 0.5 * plus - 1.0;
+  }
+  return u * (kPi - theta) * (0.5 / kPi);
+}
+
+CGSCORE_CPU_CLONES inline Index count_near_parallel(const double* values, const double* row_scale, double col_scale,
+                                                    Index count) {
+  Index near = 0;
+#pragma omp simd reduction(+ : near)
+  for (Index i = 0; i < count; ++i) near += std::fabs(values[i] * row_scale[i] * col_scale) > kNearParallel;
+  return near;
+}
+
+// One column segment of a Gram tile: `count` dot products x_i·x_j for rows i = row0 … and
+// column j = col, transformed in place (ntk_transform), with near-parallel pairs redone from
+// the rows of X (row-major, stride ldx, d features). The diagonal entry is left to the caller.
+inline void ntk_transform_column(double* values, Index count, Index row0, Index col, const double* X, Index ldx,
+                                 Index d, const double* scale) {
+  const double* row_scale = scale + row0;
+  std::vector<Index> near;
+  if (count_near_parallel(values, row_scale, scale[col], count) > 0) {
+    for (Index i = 0; i < count; ++i) {
+      if (row0 + i != col && std::fabs(values[i] * row_scale[i] * scale[col]) > kNearParallel) near.push_back(i);
+    }
+  }
+  ntk_transform(values, row_scale, scale[col], count);
+  for (const Index i : near) values[i] = ntk_from_rows(X + (row0 + i) * ldx, row_scale[i], X + col * ldx, scale[col], d);
 }
 
 }  // namespace cgscore
