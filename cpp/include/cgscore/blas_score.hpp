@@ -11,6 +11,7 @@
 #include "blas_factor.hpp"
 #include "blas_gram.hpp"
 #include "blas_library.hpp"
+#include "blas_solve.hpp"
 #include "condition_estimate.hpp"
 #include "score_terms.hpp"
 #include "types.hpp"
@@ -41,13 +42,8 @@ inline BinaryScores score_binary_blas(const Eigen::Ref<const RowMatrix>& X, cons
 
   // α = L⁻ᵀ L⁻¹ Y, solved against L before it is inverted, in one pass with the condition
   // estimator's first vectors (each pass reads all of L).
-  const double one = 1.0;
   const blas_int nn = n;
-  auto solve = [&](Eigen::Ref<ColMatrix> V) {
-    const blas_int columns = V.cols(), ldv = V.outerStride();
-    blas.dtrsm("L", "L", "N", "N", &nn, &columns, &one, H.data(), &nn, V.data(), &ldv, 1, 1, 1, 1);
-    blas.dtrsm("L", "L", "T", "N", &nn, &columns, &one, H.data(), &nn, V.data(), &ldv, 1, 1, 1, 1);
-  };
+  auto solve = [&](Eigen::Ref<ColMatrix> V) { blas_cholesky_solve(blas, H.data(), nn, V, options.n_threads); };
   InverseNormEstimator estimator(n);
   ColMatrix rhs(n, Y.cols() + estimator.start().cols());
   rhs << Y, estimator.start();
