@@ -9,6 +9,7 @@ from reference import brute_force_binary, brute_force_subterms, ntk_gram
 
 import cgscore_native as cg
 from cgscore_native import _core
+from cgscore_native._blas import ensure_blas
 
 
 def assert_scores_close(actual: np.ndarray, expected: np.ndarray) -> None:
@@ -86,14 +87,16 @@ def test_scoring_only_the_last_rows_matches_brute_force(rng, first):
     X, y = gaussian_problem(rng, 40, 60)
     Xn = X / np.linalg.norm(X, axis=1, keepdims=True)
     Y = np.asfortranarray(y[:, None])
-    full = _core.score_binary(Xn, Y, subterms=True)
-    part = _core.score_binary(Xn, Y, subterms=True, first_scored=first)
-    assert part["scores"].shape == (40 - first, 1)
-    if first < 40:
-        np.testing.assert_allclose(part["scores"][:, 0], brute_force_binary(X, y)[first:], rtol=1e-10)
-    for key in ("scores", "inverse_diagonal", "a2", "b2", "ab"):
-        np.testing.assert_allclose(part[key], full[key][first:], rtol=1e-11, atol=1e-15)
-    assert part["condition_estimate"] == full["condition_estimate"]
+    backends = ["eigen"] + (["blas"] if ensure_blas() else [])
+    for backend in backends:
+        full = _core.score_binary(Xn, Y, subterms=True, backend=backend)
+        part = _core.score_binary(Xn, Y, subterms=True, first_scored=first, backend=backend)
+        assert part["scores"].shape == (40 - first, 1)
+        if first < 40:
+            np.testing.assert_allclose(part["scores"][:, 0], brute_force_binary(X, y)[first:], rtol=1e-10)
+        for key in ("scores", "inverse_diagonal", "a2", "b2", "ab"):
+            np.testing.assert_allclose(part[key], full[key][first:], rtol=1e-11, atol=1e-15)
+        assert part["condition_estimate"] == full["condition_estimate"]
 
 
 @pytest.mark.parametrize("first", [-1, 41])
