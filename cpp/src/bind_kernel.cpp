@@ -52,9 +52,7 @@ void bind_kernel(py::module_& m) {
         options.pivot_tolerance = pivot_tolerance;
         options.subterms = subterms;
         options.n_threads = n_threads;
-        options.first_scored = first_scored;
-        if (first_scored < 0 || first_scored > X.rows())
-          throw py::value_error("first_scored must be between 0 and the number of rows of X");
+        options.first_scored = first_scored;  // checked by the pipeline (std::invalid_argument → ValueError)
         BinaryScores result;
         {
           py::gil_scoped_release release;
