@@ -17,6 +17,7 @@
 
 #include <Eigen/Core>
 
+#include "splitmix.hpp"
 #include "types.hpp"
 
 namespace cgscore {
@@ -68,14 +69,8 @@ class InverseNormEstimator {
     const double norm = v.norm();
     return norm > 0.0 ? Vector(v / norm) : Vector(v);
   }
-  // Uniform in [−1, 1) from the index alone (splitmix64): the same on every platform.
-  static double fixed_random(std::uint64_t i) {
-    std::uint64_t z = i + 0x9E3779B97F4A7C15ull;
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    z ^= z >> 31;
-    return static_cast<double>(z >> 11) * 0x1p-52 - 1.0;
-  }
+  // Uniform in [−1, 1) from the index alone: the same on every platform.
+  static double fixed_random(std::uint64_t i) { return static_cast<double>(splitmix64(i) >> 11) * 0x1p-52 - 1.0; }
 
   Index n_;
   ColMatrix start_;

@@ -65,10 +65,6 @@ CGSCORE_CPU_CLONES inline void ntk_transform(double* values, const double* row_s
   for (Index i = 0; i < count; ++i) values[i] = ntk_from_cosine(values[i] * row_scale[i] * col_scale);
 }
 
-}  // namespace cgscore
-
-namespace cgscore {
-
 // Near u = ±1 arccos has an infinite slope: a cosine rounded in its last bit (1e-16) moves θ
 // by 1e-8, so an exact copy that slipped past the duplicate hash gave an H entry 2e-9 below ½
 // and a pivot of 5e-9 instead of 0. Pairs whose |cosine| exceeds this are redone from the rows.

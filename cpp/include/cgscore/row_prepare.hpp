@@ -15,6 +15,7 @@
 #include <Eigen/Core>
 
 #include "parallel.hpp"
+#include "splitmix.hpp"
 #include "types.hpp"
 
 namespace cgscore {
@@ -38,13 +39,8 @@ inline std::int64_t grid_key(double x, double s) {
   return static_cast<std::int64_t>(std::nearbyint((x * s) * kDuplicateGrid));
 }
 
-// A fixed odd multiplier per column (splitmix64), so that the hash depends on positions.
-inline std::uint64_t column_multiplier(std::uint64_t k) {
-  std::uint64_t z = k + 0x9E3779B97F4A7C15ull;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return (z ^ (z >> 31)) | 1ull;
-}
+// A fixed odd multiplier per column, so that the hash depends on positions.
+inline std::uint64_t column_multiplier(std::uint64_t k) { return splitmix64(k) | 1ull; }
 
 inline PreparedRows prepare_rows(const Eigen::Ref<const RowMatrix>& X, int n_threads) {
   const Index n = X.rows(), d = X.cols();
