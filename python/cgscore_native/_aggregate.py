@@ -7,11 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from ._kernel import ProblemOutcome
+from ._kernel import SUBTERMS, ProblemOutcome
 from ._validate import format_rows
 from .result import ProblemReport
-
-SUBTERMS = ("a2", "b2", "ab")
 
 
 @dataclass

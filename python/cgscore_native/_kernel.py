@@ -18,6 +18,8 @@ from .errors import SingularGramError
 # bit-identical for any thread count, so this changes speed only.
 SERIAL_BELOW_ROWS = 512
 
+SUBTERMS = ("a2", "b2", "ab")  # the kernel's sub-terms of the score (SPEC §1): a2 + 2·ab + b2 = CG
+
 
 @dataclass(frozen=True)
 class KernelOptions:
@@ -68,7 +70,7 @@ def score_problem(data: UnitRows, problem: Problem, options: KernelOptions, labe
         raise singular_error_in_rows(exc, data, rows, what=_describe(problem, labels)) from None
     subterms = None
     if options.subterms:
-        subterms = {name: out[name][:, 0].copy() for name in ("a2", "b2", "ab")}
+        subterms = {name: out[name][:, 0].copy() for name in SUBTERMS}
     pivot_local = int(out["min_pivot_index"])
     return ProblemOutcome(
         problem=problem,

@@ -24,7 +24,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from ._atomic import TEMPORARY_GLOB, atomic_file, atomic_write
-from ._kernel import ProblemOutcome
+from ._kernel import SUBTERMS, ProblemOutcome
 from ._plan import Problem
 from ._prepare import UnitRows
 from ._version import __version__
@@ -34,7 +34,6 @@ __all__ = ["Checkpoint", "CheckpointMismatchError", "fingerprint", "stored_entro
 
 FORMAT = 1
 MANIFEST = "manifest.json"
-_SUBTERMS = ("a2", "b2", "ab")
 
 
 def digest(*arrays: np.ndarray) -> str:
@@ -109,7 +108,7 @@ class Checkpoint:
         try:
             with np.load(file, allow_pickle=False) as stored:
                 positives, scores = stored["positives"], stored["scores"]
-                subterms = {name: stored[name] for name in _SUBTERMS} if "a2" in stored.files else None
+                subterms = {name: stored[name] for name in SUBTERMS} if "a2" in stored.files else None
                 diagnostics, pivot_row = stored["diagnostics"], int(stored["min_pivot_row"])
         except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
             # Our own writes are atomic; this is damage from outside (disk, a hand edit).
