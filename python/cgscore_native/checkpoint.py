@@ -18,8 +18,9 @@ import hashlib
 import json
 import os
 import zipfile
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 
