@@ -1,12 +1,14 @@
 """Public API: cg_score, cg_score_binary and score — the orchestration of the stages.
 
-The data's path, one module per stage:
+The data's path, one module per stage, in the order ``score`` calls them:
 
-    _validate  check X and the labels          _plan       the binary problems (SPEC §2)
-    _memory    refuse what cannot fit          _prepare    row scales, duplicates, ridge
-    _execute   run the problems (checkpoint,   _kernel     one native call per problem
-               kernel thread or Dask)
-    _aggregate per-row means in plan order     result      CGResult
+    _validate   check X and the labels
+    _plan       the binary problems (SPEC §2), drawn from the seed
+    _memory     refuse a run that cannot fit, before anything large exists
+    _prepare    each row's unit-length factor, duplicate groups, the ridge
+    _execute    run the problems: resume from a checkpoint, a kernel thread or Dask (_dask)
+    _kernel     one native call per problem
+    _aggregate  per-row means in plan order, into a result.CGResult
 """
 
 from __future__ import annotations
