@@ -45,13 +45,6 @@ def check_client(client: Any) -> None:
         raise TypeError("client is asynchronous; pass a synchronous dask.distributed.Client.")
 
 
-def worker_memory_limit(client: Any) -> int | None:
-    """The smallest memory limit among the cluster's workers, or None when none is set."""
-    limits = [w.get("memory_limit") or 0 for w in client.scheduler_info().get("workers", {}).values()]
-    limits = [int(x) for x in limits if x > 0]
-    return min(limits) if limits else None
-
-
 def score_task(data: UnitRows, problem: Problem, options: KernelOptions, labels: Any) -> ProblemOutcome | _Singular:
     """One problem on a worker; runs the same code as the local path."""
     try:

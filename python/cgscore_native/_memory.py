@@ -135,8 +135,6 @@ def check_memory(
     if client is None:
         check_run_fits(n, d, largest, k=k, n_threads=kernel_threads, memory_limit=memory_limit)
         return
-    from ._dask import worker_memory_limit
-
     # The work runs on the workers: check against their limit (and the user's budget), not this machine.
     user = parse_memory_limit(memory_limit)
     workers = worker_memory_limit(client)
@@ -146,6 +144,13 @@ def check_memory(
         check_run_fits(
             n, d, largest, k=k, n_threads=kernel_threads, memory_limit=min(limits), use_available=False, budget_name=name
         )
+
+
+def worker_memory_limit(client: Any) -> int | None:
+    """The smallest memory limit among the cluster's workers, or None when none is set."""
+    limits = [w.get("memory_limit") or 0 for w in client.scheduler_info().get("workers", {}).values()]
+    limits = [int(x) for x in limits if x > 0]
+    return min(limits) if limits else None
 
 
 def _size(nbytes: int) -> str:
