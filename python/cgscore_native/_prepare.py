@@ -11,9 +11,9 @@ itself, so X is never copied (only rows of extreme magnitude are normalized in a
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 
@@ -120,7 +120,7 @@ def duplicate_policy(
     conflicting: list[np.ndarray],
     duplicates: str,
     ridge: float,
-    describe_labels: Any = None,
+    describe_labels: Callable[[np.ndarray], str] | None = None,
 ) -> float:
     """The ridge to use (0 without duplicates); raises or warns as the policy says.
 
