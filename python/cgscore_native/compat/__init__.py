@@ -1,0 +1,16 @@
+"""Drop-in replacements for the two CG-score implementations users already call.
+
+- :mod:`cgscore_native.compat.ml_metrics`: ``complexity_gap_score(labels, embeddings, ...)``
+  with the signature of google/ml-metrics' function (``ml_metrics`` signals).
+- :mod:`cgscore_native.compat.jjchy`: ``calc_cg_score(dataset, device, ...)`` with the
+  signature and return shapes of the authors' reference code (github jjchy/CG-score).
+
+Both compute the same quantity as :func:`cgscore_native.score` (exactly, from one Cholesky
+factorization per binary problem), accept any number of classes and are seeded. Each
+module's docstring lists where its results can differ from the code it replaces.
+Neither imports the library it replaces (nor torch).
+"""
+
+from __future__ import annotations
+
+__all__ = ["jjchy", "ml_metrics"]
