@@ -178,3 +178,19 @@ def test_jjchy_errors_name_the_item(rng):
         calc_cg_score([(np.ones(3), 0), (np.ones(3), 1), (np.ones(4), 1)])
     with pytest.raises(TypeError, match="length"):
         calc_cg_score(iter([(np.ones(3), 0)]))
+
+
+def test_core_and_compat_import_no_host_library():
+    """The core, the compat modules and the integrations package itself load none of the hosts."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, numpy as np, cgscore_native, cgscore_native.integrations\n"
+        "from cgscore_native.compat import jjchy, ml_metrics\n"
+        "cgscore_native.score(np.eye(4) + 1, [0, 0, 1, 1], seed=0)\n"
+        "hosts = ['cleanlab', 'pydvl', 'opendataval', 'torch', 'ml_metrics', 'datasets']\n"
+        "print(','.join(h for h in hosts if h in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
