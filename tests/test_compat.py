@@ -194,3 +194,10 @@ def test_core_and_compat_import_no_host_library():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_a_missing_host_names_the_extra():
+    from cgscore_native.integrations import require_host
+
+    with pytest.raises(ImportError, match=r"needs no_such_host_xyz, which is not installed: pip install 'cgscore-native\[cleanlab\]'"):
+        require_host("no_such_host_xyz.sub", "cleanlab", "the adapter")

@@ -45,7 +45,7 @@ from typing import Any
 
 import numpy as np
 
-from ..api import score
+from .. import score  # the public API only
 
 __all__ = ["calc_cg_score"]
 

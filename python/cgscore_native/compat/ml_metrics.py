@@ -42,7 +42,7 @@ from typing import Any
 
 import numpy as np
 
-from ..api import score
+from .. import score  # the public API only
 
 __all__ = ["complexity_gap_score"]
 

@@ -49,8 +49,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ..api import score
-from ..result import CGResult
+from .. import CGResult, score  # the public API only
 from . import require_host
 
 _cleanlab = require_host("cleanlab", "cleanlab", "cgscore_native.integrations.cleanlab")

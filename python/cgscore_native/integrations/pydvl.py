@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from ..api import score
+from .. import score  # the public API only
 from . import require_host
 
 require_host("pydvl.valuation", "pydvl", "cgscore_native.integrations.pydvl", needs="pyDVL (>= 0.10)")
