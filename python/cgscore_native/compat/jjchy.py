@@ -46,6 +46,7 @@ from typing import Any
 import numpy as np
 
 from .. import score  # the public API only
+from . import global_entropy
 
 __all__ = ["calc_cg_score"]
 
@@ -88,7 +89,7 @@ def calc_cg_score(
     """
     X, labels = _unpack(dataset)
     if seed is None:
-        seed = int(np.random.randint(0, np.iinfo(np.int64).max, dtype=np.int64))
+        seed = global_entropy()
     result = score(
         X,
         labels,
@@ -110,7 +111,8 @@ def _unpack(dataset: Any) -> tuple[np.ndarray, np.ndarray]:
         n = len(dataset)
     except TypeError:
         raise TypeError(
-            f"dataset must have a length and items (instance, label), like a torch Dataset; got {type(dataset).__name__}."
+            "dataset must have a length and items (instance, label), like a torch Dataset; "
+            f"got {type(dataset).__name__}."
         ) from None
     if n == 0:
         raise ValueError("dataset is empty; it needs instances of at least two classes.")
@@ -126,7 +128,8 @@ def _unpack(dataset: Any) -> tuple[np.ndarray, np.ndarray]:
         labels.append(_as_label(label))
         if rows[-1].size != rows[0].size:
             raise ValueError(
-                f"Every instance must have the same number of values; dataset[0] has {rows[0].size}, dataset[{j}] has {rows[-1].size}."
+                "Every instance must have the same number of values; "
+                f"dataset[0] has {rows[0].size}, dataset[{j}] has {rows[-1].size}."
             )
     return np.stack(rows).astype(np.float64, copy=False), np.asarray(labels)
 

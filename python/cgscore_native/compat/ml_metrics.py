@@ -43,6 +43,7 @@ from typing import Any
 import numpy as np
 
 from .. import score  # the public API only
+from . import global_entropy
 
 __all__ = ["complexity_gap_score"]
 
@@ -82,7 +83,7 @@ def complexity_gap_score(
     label_array = np.asarray(labels.to_numpy() if hasattr(labels, "to_numpy") else labels).reshape(-1)
     if np.unique(label_array).size < 2:  # ml-metrics: one label (or none) gives zeros
         return np.zeros(label_array.size)
-    seed = _global_entropy() if random_seed is None else random_seed
+    seed = global_entropy() if random_seed is None else random_seed
     result = score(
         embeddings,
         label_array,
@@ -93,7 +94,3 @@ def complexity_gap_score(
     )
     return result.scores
 
-
-def _global_entropy() -> int:
-    """A seed drawn from NumPy's global generator (what the replaced code draws from)."""
-    return int(np.random.randint(0, np.iinfo(np.int64).max, dtype=np.int64))

@@ -30,4 +30,5 @@ def require_host(module: str, extra: str, adapter: str, needs: str | None = None
         return importlib.import_module(module)
     except ImportError as exc:
         what = needs or module.split(".")[0]
-        raise ImportError(f"{adapter} needs {what}, which is not installed: pip install 'cgscore-native[{extra}]'") from exc
+        install = f"pip install 'cgscore-native[{extra}]'"
+        raise ImportError(f"{adapter} needs {what}, which is not installed: {install}") from exc

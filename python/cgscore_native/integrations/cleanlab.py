@@ -54,7 +54,10 @@ from . import require_host
 
 _cleanlab = require_host("cleanlab", "cleanlab", "cgscore_native.integrations.cleanlab")
 require_host(
-    "cleanlab.datalab.datalab", "cleanlab", "cgscore_native.integrations.cleanlab", needs="cleanlab's Datalab (cleanlab[datalab])"
+    "cleanlab.datalab.datalab",
+    "cleanlab",
+    "cgscore_native.integrations.cleanlab",
+    needs="cleanlab's Datalab (cleanlab[datalab])",
 )
 
 import pandas as pd  # noqa: E402  (a dependency of cleanlab)
@@ -170,7 +173,9 @@ class ComplexityGapIssueManager(IssueManager):
             )
         labels = np.asarray(self.datalab.labels)
         if labels.ndim != 1:
-            raise TypeError(f"complexity_gap needs one class label per row; the Datalab's labels have shape {labels.shape}.")
+            raise TypeError(
+                f"complexity_gap needs one class label per row; the Datalab's labels have shape {labels.shape}."
+            )
         result = score(
             features,
             labels,

@@ -97,7 +97,9 @@ class ComplexityGapValuation(Valuation):
         if labels.ndim == 2 and labels.shape[1] == 1:
             labels = labels[:, 0]
         if labels.ndim != 1:
-            raise ValueError(f"ComplexityGapValuation needs one class label per point; the labels have shape {labels.shape}.")
+            raise ValueError(
+                f"ComplexityGapValuation needs one class label per point; the labels have shape {labels.shape}."
+            )
         run = score(
             x,
             labels,
