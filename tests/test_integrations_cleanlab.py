@@ -119,3 +119,12 @@ def test_functional_twin_matches_data_shapley_knn_calling_convention(noisy_digit
     # Both: lower = worse. The flipped rows sit at the bottom of the CG score.
     worst = np.argsort(unit, kind="stable")[: flipped.sum()]
     assert flipped[worst].mean() > 0.9  # measured 0.93
+
+
+def test_not_among_the_default_issue_types(rng):
+    """Registering adds an issue type on request only: a default find_issues runs as before."""
+    X, labels = rng.normal(size=(120, 5)), np.repeat([0, 1, 2], 40)
+    lab = Datalab(data={"y": labels}, label_name="y", verbosity=0)
+    lab.find_issues(features=X)
+    found = set(lab.get_issue_summary()["issue_type"])
+    assert "complexity_gap" not in found and "label" in found
