@@ -11,7 +11,7 @@ import warnings
 import numpy as np
 import pytest
 
-with warnings.catch_warnings():  # pyDVL's imports trip its deprecation helper's FutureWarnings
+with warnings.catch_warnings():  # importing pyDVL raises FutureWarnings from pyDeprecate
     warnings.simplefilter("ignore", FutureWarning)
     pytest.importorskip("pydvl.valuation")
     from pydvl.utils.status import Status
