@@ -16,6 +16,7 @@ except ImportError as exc:  # pragma: no cover - depends on the installation
         f"and check that a C++17 compiler was available. Original error: {exc}"
     ) from exc
 
+from ._blas import BlasFallbackWarning
 from .api import cg_score, cg_score_binary, score
 from .checkpoint import CheckpointMismatchError
 from .datasets import load_digits
@@ -26,11 +27,15 @@ __version__ = "0.1.0"
 
 
 def build_info() -> dict:
-    """Facts about the compiled core: OpenMP on or off, default threads, Eigen version, SIMD."""
-    return dict(_core.build_info())
+    """Facts about the compiled core: OpenMP on or off, default threads, Eigen version, SIMD,
+    and the back end in use ("blas" or "eigen") with its BLAS (path, config, core name)."""
+    from ._blas import blas_build_info
+
+    return {**_core.build_info(), **blas_build_info()}
 
 
 __all__ = [
+    "BlasFallbackWarning",
     "CGResult",
     "CheckpointMismatchError",
     "DuplicateRowsError",
