@@ -139,3 +139,35 @@ def test_without_the_library_eigen_serves_with_one_warning():
     done = subprocess.run([sys.executable, "-c", FALLBACK_SCRIPT], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"
+
+
+SHARED_SCRIPT = textwrap.dedent(
+    """
+    import ctypes, os
+    import numpy as np
+    import scipy_openblas64  # loads its library for everyone (RTLD_GLOBAL)
+    from cgscore_native import _core
+
+    path = os.path.join(scipy_openblas64.get_lib_dir(), scipy_openblas64.get_library(fullname=True))
+    library = ctypes.CDLL(path)
+    library.scipy_openblas_set_num_threads64_(3)
+    _core.load_blas(path)
+    info = _core.blas_info()
+    assert info["shared"] and info["threads"] == 3, info
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(600, 30))
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    Y = np.asfortranarray(np.where(np.arange(600) % 2 == 0, 1.0, -1.0).reshape(600, 1))
+    _core.score_binary(X, Y, 0.0, -1.0, False, 2, backend="blas")
+    assert library.scipy_openblas_get_num_threads64_() == 3
+    print("ok")
+    """
+)
+
+
+def test_a_copy_shared_with_other_code_gets_its_thread_count_back():
+    """When the library file was already loaded by other code, the call's setting is undone."""
+    pytest.importorskip("scipy_openblas64")
+    done = subprocess.run([sys.executable, "-c", SHARED_SCRIPT], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"
