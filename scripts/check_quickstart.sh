@@ -7,6 +7,7 @@
 #
 #   scripts/check_quickstart.sh            # PYTHON3=/usr/bin/python3 by default
 #   KEEP=1 scripts/check_quickstart.sh     # keep the temporary copy for a look afterwards
+#   scripts/check_quickstart.sh --print    # only print the two commands (after checking .ci/run)
 #
 # Exit status: that of the first failing command; 0 when both pass.
 set -euo pipefail
@@ -22,6 +23,10 @@ fi
 while IFS= read -r line; do
   grep -qxF "$line" "$repo/.ci/run" || { echo "check_quickstart: .ci/run does not run: $line" >&2; exit 1; }
 done <<< "$commands"
+if [ "${1:-}" = "--print" ]; then
+  printf '%s\n' "$commands"
+  exit 0
+fi
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/cgscore-quickstart.XXXXXX")"
 [ -n "${KEEP:-}" ] || trap 'rm -rf "$work"' EXIT

@@ -398,6 +398,7 @@ def cli_terms(message: str) -> str:
         message = re.sub(rf"(?<![\w.-]){name}=", f"{flag} ", message)
         if "_" in name:  # a bare identifier, not an English word such as 'ratio'
             message = re.sub(rf"(?<![\w.-]){name}\b", flag, message)
+        message = re.sub(rf"^{name} must\b", f"{flag} must", message)  # 'seed must be ...'
     message = re.sub(r",? or None\b", "", message)
     return re.sub(r"\bhas None in rows\b", "has no value in rows", message)
 

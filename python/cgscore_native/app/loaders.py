@@ -143,7 +143,7 @@ def with_image_size(data: Dataset, image_size: Sequence[int]) -> Dataset:
             f"pass an --image-size whose numbers multiply to {d}."
         )
     if _channels_first(image_size):
-        X = np.moveaxis(data.X.reshape((len(data), channels, height, width)), 1, -1)
+        X = np.moveaxis(data.X.reshape((len(data), shape[2], height, width)), 1, -1)
     else:
         X = data.X.reshape((len(data),) + shape)
     return replace(data, X=X, is_image=True)
