@@ -135,15 +135,15 @@ def with_image_size(data: Dataset, image_size: Sequence[int]) -> Dataset:
     d = int(np.prod(data.X.shape[1:]))
     if channels is None and d == 3 * height * width:
         channels = 3
-    shape = (height, width) if channels is None else (height, width, channels)
+    shape: tuple[int, ...] = (height, width) if channels is None else (height, width, channels)
     if int(np.prod(shape)) != d:
         given = "x".join(map(str, image_size))
         raise DataFileError(
             f"{data.source}: rows have {d} values but an image of {given} holds {int(np.prod(shape))}; "
             f"pass an --image-size whose numbers multiply to {d}."
         )
-    if _channels_first(image_size):
-        X = np.moveaxis(data.X.reshape((len(data), shape[2], height, width)), 1, -1)
+    if channels is not None and _channels_first(image_size):
+        X = np.moveaxis(data.X.reshape((len(data), channels, height, width)), 1, -1)
     else:
         X = data.X.reshape((len(data),) + shape)
     return replace(data, X=X, is_image=True)
