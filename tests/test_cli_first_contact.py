@@ -172,3 +172,13 @@ def test_negative_seed_is_reported_without_none(tmp_path):
     proc = run_cli("score", "digits", "-o", tmp_path / "s.csv", "--seed", "-1")
     assert_one_line_error(proc, "--seed must be a non-negative whole number")
     assert "None" not in proc.stderr
+
+
+def test_image_size_on_a_folder_is_height_by_width(tmp_path):
+    Image = pytest.importorskip("PIL.Image")
+    for cls, size in (("a", (6, 4)), ("b", (5, 5))):  # Pillow sizes are (width, height)
+        (tmp_path / cls).mkdir()
+        for i in range(2):
+            Image.new("RGB", size, (40 * i, 80, 120)).save(tmp_path / cls / f"{i}.png")
+    assert load(tmp_path, image_size=(2, 3)).X.shape == (4, 2, 3, 3)  # 2 rows of 3 pixels, RGB
+    assert load(tmp_path, image_size=(2, 3, 1)).X.shape == (4, 2, 3)  # one channel: greyscale
