@@ -182,3 +182,19 @@ def test_image_size_on_a_folder_is_height_by_width(tmp_path):
             Image.new("RGB", size, (40 * i, 80, 120)).save(tmp_path / cls / f"{i}.png")
     assert load(tmp_path, image_size=(2, 3)).X.shape == (4, 2, 3, 3)  # 2 rows of 3 pixels, RGB
     assert load(tmp_path, image_size=(2, 3, 1)).X.shape == (4, 2, 3)  # one channel: greyscale
+
+
+def test_parquet_without_pyarrow_is_refused_before_scoring(monkeypatch, tmp_path, capsys):
+    import sys
+
+    from cgscore_native import api
+
+    def no_scoring(*args, **kwargs):
+        raise AssertionError("scored before checking that the output can be written")
+
+    monkeypatch.setattr(api, "score", no_scoring)
+    monkeypatch.setitem(sys.modules, "pyarrow", None)
+    assert cli.main(["score", "digits", "-o", str(tmp_path / "s.parquet"), "--seed", "0"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "needs pyarrow" in err and 'pip install ".[all]"' in err, err
+    assert list(tmp_path.iterdir()) == []

@@ -123,6 +123,8 @@ def cmd_score(args: argparse.Namespace) -> int:
 
     check_destination(args.output, args.force)
     require("pandas", "io", "Writing the scores table")  # before the work, not after it
+    if str(args.output).lower().endswith(".parquet"):
+        require("pyarrow", "io", "Writing Parquet files")
     options = _engine_options(args)
     data = _load_input(args)
     client = _connect(args.scheduler) if args.scheduler is not None else None
