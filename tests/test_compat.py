@@ -199,6 +199,6 @@ def test_core_and_compat_import_no_host_library():
 def test_a_missing_host_names_the_extra():
     from cgscore_native.integrations import require_host
 
-    message = r"needs no_such_host_xyz, which is not installed: pip install 'cgscore-native\[cleanlab\]'"
+    message = r"needs no_such_host_xyz, which is not installed: run pip install \".\[cleanlab\]\" in the cgscore_native source folder"
     with pytest.raises(ImportError, match=message):
         require_host("no_such_host_xyz.sub", "cleanlab", "the adapter")

@@ -5,9 +5,9 @@ imports these submodules, so the core never needs the hosts:
 
 - :mod:`cgscore_native.integrations.cleanlab`: a Datalab issue type ``complexity_gap``
   (registered on import) and ``complexity_gap_score(labels, *, features=...)``.
-  Install: ``pip install 'cgscore-native[cleanlab]'``.
+  Install: ``pip install ".[cleanlab]"``.
 - :mod:`cgscore_native.integrations.pydvl`: ``ComplexityGapValuation``, a pyDVL
-  ``Valuation``. Install: ``pip install 'cgscore-native[pydvl]'`` (pyDVL pins NumPy < 2).
+  ``Valuation``. Install: ``pip install ".[pydvl]"`` (pyDVL pins NumPy < 2).
 
 OpenDataVal has no adapter: its releases pin torch 2.1, NumPy < 1.26 and pandas < 2 and
 cannot be installed beside a current scientific stack (see docs/integrations.md).
@@ -30,5 +30,5 @@ def require_host(module: str, extra: str, adapter: str, needs: str | None = None
         return importlib.import_module(module)
     except ImportError as exc:
         what = needs or module.split(".")[0]
-        install = f"pip install 'cgscore-native[{extra}]'"
+        install = f'run pip install ".[{extra}]" in the cgscore_native source folder'
         raise ImportError(f"{adapter} needs {what}, which is not installed: {install}") from exc

@@ -18,7 +18,7 @@ ascending lists the rows to inspect first. ``variances`` hold the spread of the 
 over the repeats (unbiased, so 0 with one repeat) and ``counts`` the number of repeats.
 
 pyDVL 0.10 pins NumPy < 2; cgscore_native supports NumPy 1.23 and newer, so both install
-together (``pip install 'cgscore-native[pydvl]'``).
+together (``pip install ".[pydvl]"``).
 """
 
 from __future__ import annotations
