@@ -18,15 +18,15 @@ struct EigenSteps {
   const Eigen::Ref<const Vector>& scale;
   const BinaryScoreOptions& options;
 
-  double gram(Eigen::Ref<ColMatrix> H) { return build_ntk_gram(X, scale, H, options.ridge, options.n_threads); }
+  double gram(Eigen::Ref<ColMatrix> H) { return build_ntk_gram(X, scale, H, options.ridge, options.workers()); }
   PivotReport factor(Eigen::Ref<ColMatrix> H, double tolerance) {
-    return cholesky_in_place(H, tolerance, options.n_threads);
+    return cholesky_in_place(H, tolerance, options.workers());
   }
   void solve(const ColMatrix& L, Eigen::Ref<ColMatrix> V) {
     L.triangularView<Eigen::Lower>().solveInPlace(V);
     L.triangularView<Eigen::Lower>().adjoint().solveInPlace(V);
   }
-  void invert(Eigen::Ref<ColMatrix> block) { invert_lower_in_place(block, options.n_threads); }
+  void invert(Eigen::Ref<ColMatrix> block) { invert_lower_in_place(block, options.workers()); }
 };
 
 // X: n × d rows, scale: 1/‖x_i‖ (ones for unit rows). Y: n × k labels (±1 for the CG-score; any reals work).

@@ -27,7 +27,8 @@ inline Index split_point(Index n) { return std::max(kBlasLeaf, (n / 2 + kBlasLea
 // In place: the lower triangle of the n×n block at A (leading dimension lda) becomes L.
 // `offset` is the block's first row in the whole matrix, for the pivot report.
 inline void blas_cholesky_in_place(const BlasLibrary& blas, double* A, blas_int lda, Index n, Index offset,
-                                   double tolerance, PivotReport& report, int n_threads) {
+                                   double tolerance, PivotReport& report, const Workers& workers) {
+  workers.throw_if_stopped();
   if (n <= kBlasLeaf) {
     StridedBlock leaf(A, n, n, Eigen::OuterStride<>(lda));
     factor_diagonal_block(leaf, offset, tolerance, report);
@@ -36,15 +37,16 @@ inline void blas_cholesky_in_place(const BlasLibrary& blas, double* A, blas_int 
   const blas_int n1 = split_point(n), n2 = n - n1;
   double* A21 = A + n1;
   double* A22 = A + n1 + n1 * lda;
-  blas_cholesky_in_place(blas, A, lda, n1, offset, tolerance, report, n_threads);
-  blocked_right_lower(blas.dtrsm, "T", n2, n1, 1.0, A, lda, A21, lda, n_threads);  // A21 L11⁻ᵀ
-  blocked_syrk_lower(blas, n2, n1, -1.0, A21, lda, A22, lda, n_threads);           // A22 − A21 A21ᵀ
-  blas_cholesky_in_place(blas, A22, lda, n2, offset + n1, tolerance, report, n_threads);
+  blas_cholesky_in_place(blas, A, lda, n1, offset, tolerance, report, workers);
+  blocked_right_lower(blas.dtrsm, "T", n2, n1, 1.0, A, lda, A21, lda, workers);  // A21 L11⁻ᵀ
+  blocked_syrk_lower(blas, n2, n1, -1.0, A21, lda, A22, lda, workers);           // A22 − A21 A21ᵀ
+  blas_cholesky_in_place(blas, A22, lda, n2, offset + n1, tolerance, report, workers);
 }
 
 // In place: the lower triangle L of the n×n block at A becomes L⁻¹, from
 //   L⁻¹ = [L11⁻¹ 0; −L22⁻¹ L21 L11⁻¹  L22⁻¹]  (two dtrmm per level, n³/3 flops in all).
-inline void blas_invert_lower_in_place(const BlasLibrary& blas, double* A, blas_int lda, Index n, int n_threads) {
+inline void blas_invert_lower_in_place(const BlasLibrary& blas, double* A, blas_int lda, Index n, const Workers& workers) {
+  workers.throw_if_stopped();
   if (n <= kBlasLeaf) {
     StridedBlock leaf(A, n, n, Eigen::OuterStride<>(lda));
     invert_lower_in_place(leaf, 1);
@@ -53,10 +55,10 @@ inline void blas_invert_lower_in_place(const BlasLibrary& blas, double* A, blas_
   const blas_int n1 = split_point(n), n2 = n - n1;
   double* A21 = A + n1;
   double* A22 = A + n1 + n1 * lda;
-  blas_invert_lower_in_place(blas, A, lda, n1, n_threads);
-  blas_invert_lower_in_place(blas, A22, lda, n2, n_threads);
-  blocked_left_lower(blas.dtrmm, "N", n2, n1, -1.0, A22, lda, A21, lda, n_threads);  // −L22⁻¹ A21
-  blocked_right_lower(blas.dtrmm, "N", n2, n1, 1.0, A, lda, A21, lda, n_threads);    // … L11⁻¹
+  blas_invert_lower_in_place(blas, A, lda, n1, workers);
+  blas_invert_lower_in_place(blas, A22, lda, n2, workers);
+  blocked_left_lower(blas.dtrmm, "N", n2, n1, -1.0, A22, lda, A21, lda, workers);  // −L22⁻¹ A21
+  blocked_right_lower(blas.dtrmm, "N", n2, n1, 1.0, A, lda, A21, lda, workers);    // … L11⁻¹
 }
 
 }  // namespace cgscore

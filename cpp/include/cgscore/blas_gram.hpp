@@ -20,7 +20,7 @@ namespace cgscore {
 // Writes the lower triangle of H for the rows of X scaled by `scale` (1/‖x_i‖) and returns ‖H‖₁.
 inline double build_ntk_gram_blas(const BlasLibrary& blas, const Eigen::Ref<const RowMatrix>& X,
                                   const Eigen::Ref<const Vector>& scale, Eigen::Ref<ColMatrix> H, double ridge,
-                                  int n_threads) {
+                                  const Workers& workers) {
   const blas_int d = X.cols(), ldx = std::max<Index>(X.outerStride(), 1), ldh = H.outerStride();
   const double one = 1.0, zero = 0.0;
   const Index width = panel_width(X.rows());  // tiles depend on n only, not on the thread count
@@ -28,7 +28,7 @@ inline double build_ntk_gram_blas(const BlasLibrary& blas, const Eigen::Ref<cons
   const std::vector<Index> order = largest_first(tiles);
   TiledL1Norm norm(tiles);
   // Row-major X (n×d) is column-major Xᵀ (d×n): a tile of X Xᵀ is (Xᵀ_rows)ᵀ Xᵀ_cols, trans "T".
-  run_blocks(static_cast<Index>(tiles.size()), n_threads, [&](Index next) {
+  run_blocks(static_cast<Index>(tiles.size()), workers, [&](Index next) {
     const Index t = order[next];
     const Tile& tile = tiles[t];
     const blas_int rows = tile.rows, cols = tile.cols;

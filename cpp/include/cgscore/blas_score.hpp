@@ -24,18 +24,18 @@ struct BlasSteps {
   const BinaryScoreOptions& options;
 
   double gram(Eigen::Ref<ColMatrix> H) {
-    return build_ntk_gram_blas(blas, X, scale, H, options.ridge, options.n_threads);
+    return build_ntk_gram_blas(blas, X, scale, H, options.ridge, options.workers());
   }
   PivotReport factor(Eigen::Ref<ColMatrix> H, double tolerance) {
     PivotReport pivots;
-    blas_cholesky_in_place(blas, H.data(), H.outerStride(), H.rows(), 0, tolerance, pivots, options.n_threads);
+    blas_cholesky_in_place(blas, H.data(), H.outerStride(), H.rows(), 0, tolerance, pivots, options.workers());
     return pivots;
   }
   void solve(const ColMatrix& L, Eigen::Ref<ColMatrix> V) {
-    blas_cholesky_solve(blas, L.data(), L.outerStride(), V, options.n_threads);
+    blas_cholesky_solve(blas, L.data(), L.outerStride(), V, options.workers());
   }
   void invert(Eigen::Ref<ColMatrix> block) {
-    blas_invert_lower_in_place(blas, block.data(), block.outerStride(), block.rows(), options.n_threads);
+    blas_invert_lower_in_place(blas, block.data(), block.outerStride(), block.rows(), options.workers());
   }
 };
 

@@ -20,11 +20,11 @@ constexpr Index kGramTile = 256;
 // Entries above the diagonal inside diagonal tiles are scratch; nothing reads them.
 // ridge is added to the diagonal (the documented duplicate policy), whose NTK value is exactly 1/2.
 inline double build_ntk_gram(const Eigen::Ref<const RowMatrix>& X, const Eigen::Ref<const Vector>& scale,
-                           Eigen::Ref<ColMatrix> H, double ridge, int n_threads) {
+                           Eigen::Ref<ColMatrix> H, double ridge, const Workers& workers) {
   const Index n = X.rows();
   const std::vector<Tile> tiles = lower_tiles(n, kGramTile);
   TiledL1Norm norm(tiles);
-  parallel_for(static_cast<Index>(tiles.size()), n_threads, [&](Index t) {
+  parallel_for(static_cast<Index>(tiles.size()), workers, [&](Index t) {
     const Tile& tile = tiles[t];
     auto block = H.block(tile.row, tile.col, tile.rows, tile.cols);
     block.noalias() = X.middleRows(tile.row, tile.rows) * X.middleRows(tile.col, tile.cols).transpose();

@@ -52,7 +52,7 @@ BinaryScores score_with(Backend& backend, Index n, const Eigen::Ref<const ColMat
   const Index p = n - first;
   backend.invert(H.bottomRightCorner(p, p));
   out.seconds.inverse = clock.lap();
-  out.inverse_diagonal = inverse_column_norms(H.bottomRightCorner(p, p), options.n_threads);
+  out.inverse_diagonal = inverse_column_norms(H.bottomRightCorner(p, p), options.workers());
   finish_scores(alpha.bottomRows(p), Y.bottomRows(p), options.subterms, out);
   out.seconds.finish = clock.lap();
   return out;

@@ -1,6 +1,7 @@
 // From α = H⁻¹Y and L⁻¹ to the scores (SPEC §1), shared by every backend.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <limits>
@@ -9,6 +10,7 @@
 #include <Eigen/Core>
 
 #include "parallel.hpp"
+#include "stop_token.hpp"
 #include "types.hpp"
 
 namespace cgscore {
@@ -38,6 +40,9 @@ struct BinaryScoreOptions {
   bool subterms = false;       // also return a2, b2, ab
   Index first_scored = 0;      // rows before it are not scored: L⁻¹ is formed only from there on
   int n_threads = 0;           // <= 0: OpenMP default
+  const StopToken* stop = nullptr;  // when set, the call ends early with Cancelled (stop_token.hpp)
+
+  Workers workers() const { return Workers(n_threads, stop); }
 };
 
 // Rows first_scored … n−1 only (all rows by default).
@@ -58,12 +63,15 @@ inline double pivot_tolerance_for(const BinaryScoreOptions& options, Index n) {
              : static_cast<double>(n) * std::numeric_limits<double>::epsilon() * max_diagonal;
 }
 
-// D_i = ‖L⁻¹ e_i‖²: column i of L⁻¹ is zero above row i. Each column is one thread's sum.
-inline Vector inverse_column_norms(const Eigen::Ref<const ColMatrix>& Linv, int n_threads) {
+// D_i = ‖L⁻¹ e_i‖²: column i of L⁻¹ is zero above row i. Each column is one thread's sum,
+// in chunks of 64 columns dealt round-robin (the long first columns spread over the threads).
+inline Vector inverse_column_norms(const Eigen::Ref<const ColMatrix>& Linv, const Workers& workers) {
+  constexpr Index kChunk = 64;
   const Index n = Linv.rows();
   Vector D(n);
-#pragma omp parallel for schedule(dynamic, 16) num_threads(resolve_threads(n_threads))
-  for (Index i = 0; i < n; ++i) D[i] = Linv.col(i).tail(n - i).squaredNorm();
+  parallel_for((n + kChunk - 1) / kChunk, workers, [&](Index c) {
+    for (Index i = c * kChunk; i < std::min(n, (c + 1) * kChunk); ++i) D[i] = Linv.col(i).tail(n - i).squaredNorm();
+  });
   return D;
 }
 
