@@ -211,3 +211,36 @@ def test_overlapping_calls_restore_the_openblas_thread_count(rng):
         results = list(pool.map(lambda t: kernel(X, y, "blas", n_threads=1 + t % 2)["scores"], range(9)))
     assert all(np.array_equal(r, expected) for r in results)
     assert _core.blas_info()["threads"] == before
+
+
+def _ntk_transform_in_numpy(u: np.ndarray) -> np.ndarray:
+    """The kernel's transform (ntk_transform.hpp: fdlibm's asin, branch-free) as the same
+    sequence of correctly rounded IEEE operations, one NumPy ufunc each (nothing fused)."""
+    u = np.clip(u, -1.0, 1.0)
+    a = np.abs(u)
+    small = a < 0.5
+    z = np.where(small, u * u, 0.5 * (1.0 - a))
+    s = np.where(small, a, np.sqrt(z))
+    p = z * (1.66666666666666657415e-01 + z * (-3.25565818622400915405e-01 + z * (
+        2.01212532134862925881e-01 + z * (-4.00555345006794114027e-02 + z * (
+            7.91534994289814532176e-04 + z * 3.47933107596021167570e-05)))))
+    q = 1.0 + z * (-2.40339491173441421878e+00 + z * (2.02094576023350569471e+00 + z * (
+        -6.88283971605453293030e-01 + z * 7.70381505559019352791e-02)))
+    r = s + s * (p / q)
+    asin = np.copysign(np.where(small, r, 0.5 * np.pi - 2.0 * r), u)
+    return u * (0.5 * np.pi + asin) * (0.5 / np.pi)
+
+
+def test_ntk_transform_is_the_same_on_every_cpu(rng, backend):
+    """No operation of the transform is contracted into an FMA (-ffp-contract=off), so the
+    clone chosen for this CPU (AVX2+FMA or baseline x86-64) gives exactly the IEEE result:
+    bit-identical to NumPy doing the same operations one by one. Before, the AVX2 clone
+    fused multiply-adds that the baseline clone rounds twice."""
+    u = np.concatenate([rng.uniform(-1, 1, 1500), rng.uniform(-0.5, 0.5, 500),
+                        1 - rng.uniform(1 / 1024, 0.25, 500), [0.5, -0.5, 0.0, 1e-300]])
+    u = u[np.abs(u) <= 1 - 1 / 1024]  # beyond it, pairs are redone from the rows' difference
+    X = np.stack([u, np.sqrt(1.0 - u * u)], axis=1)
+    X = np.concatenate([[[1.0, 0.0]], X])  # row 0 = e₀: column 0 of the Gram matrix is u exactly
+    H = _core.ntk_gram(X, backend=backend, row_scale=np.ones(len(X)))
+    expected = _ntk_transform_in_numpy(u)
+    assert np.array_equal(H[1:, 0], expected), np.flatnonzero(H[1:, 0] != expected)[:10]
