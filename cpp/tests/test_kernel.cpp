@@ -20,6 +20,7 @@
 
 #include "cgscore/binary_score.hpp"
 #include "cgscore/blas_score.hpp"
+#include "cgscore/centred_tile.hpp"
 #include "cgscore/ntk_gram.hpp"
 #include "cgscore/parallel.hpp"
 #include "cgscore/row_prepare.hpp"
@@ -149,6 +150,14 @@ void test_gram_matches_reference_on_offset_data() {
   for (Index j = 0; j < 300; ++j)
     for (Index i = j; i < 300; ++i) worst = std::max(worst, std::abs(H(i, j) - expected(i, j)));
   CHECK(worst <= 4e-16);
+  // That took the shifted-rows path (centred_tile.hpp); centred rows do not.
+  const auto naive = [](const double*, const double*, Index, bool) {};
+  std::vector<double> scratch(64 * 64);
+  const Tile tile{0, 0, 64, 64};
+  CHECK(centred_tile(X.data(), X.outerStride(), X.cols(), inverse_norms(X).data(), tile, scratch.data(), 64, naive));
+  const RowMatrix centred = gaussian_rows(300, 64, 3);
+  CHECK(!centred_tile(centred.data(), centred.outerStride(), centred.cols(), inverse_norms(centred).data(), tile,
+                      scratch.data(), 64, naive));
 }
 
 void test_singular_gram_is_reported_at_its_pivot() {

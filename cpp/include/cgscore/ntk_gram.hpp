@@ -5,6 +5,7 @@
 #include <cmath>
 #include <vector>
 
+#include "centred_tile.hpp"
 #include "ntk_transform.hpp"
 #include "parallel.hpp"
 #include "tiled_l1_norm.hpp"
@@ -27,10 +28,21 @@ inline double build_ntk_gram(const Eigen::Ref<const RowMatrix>& X, const Eigen::
   parallel_for(static_cast<Index>(tiles.size()), workers, [&](Index t) {
     const Tile& tile = tiles[t];
     auto block = H.block(tile.row, tile.col, tile.rows, tile.cols);
-    block.noalias() = X.middleRows(tile.row, tile.rows) * X.middleRows(tile.col, tile.cols).transpose();
-    for (Index j = 0; j < tile.cols; ++j) {  // while the tile is hot
-      ntk_transform_column(&block(0, j), tile.rows, tile.row, tile.col + j, X.data(), X.outerStride(), X.cols(),
-                           scale.data());
+    const auto shifted_product = [&](const double* Zr, const double* Zc, Index width, bool first) {
+      const Eigen::Map<const RowMatrix> rows(Zr, tile.rows, width), cols(Zc, tile.cols, width);
+      if (first) {
+        block.noalias() = rows * cols.transpose();
+      } else {
+        block.noalias() += rows * cols.transpose();
+      }
+    };
+    if (!centred_tile(X.data(), X.outerStride(), X.cols(), scale.data(), tile, block.data(), H.outerStride(),
+                      shifted_product)) {
+      block.noalias() = X.middleRows(tile.row, tile.rows) * X.middleRows(tile.col, tile.cols).transpose();
+      for (Index j = 0; j < tile.cols; ++j) {  // while the tile is hot
+        ntk_transform_column(&block(0, j), tile.rows, tile.row, tile.col + j, X.data(), X.outerStride(), X.cols(),
+                             scale.data());
+      }
     }
     if (tile.row == tile.col) {
       for (Index k = 0; k < tile.rows; ++k) block(k, k) = 0.5 + ridge;

@@ -86,11 +86,11 @@ inline double ntk_from_rows(const double* xi, double si, const double* xj, doubl
     plus += (a + b) * (a + b);
   }
   double u, theta;
-  if (minus <= plus) {
-    theta = 2.0 * std::asin(std::min(1.0, 0.5 * std::sqrt(minus)));
+  if (minus <= plus) {  // asin_branchfree, not std::asin: the same on every CPU (see the top)
+    theta = 2.0 * asin_branchfree(std::min(1.0, 0.5 * std::sqrt(minus)));
     u = 1.0 - 0.5 * minus;
   } else {
-    theta = kPi - 2.0 * std::asin(std::min(1.0, 0.5 * std::sqrt(plus)));
+    theta = kPi - 2.0 * asin_branchfree(std::min(1.0, 0.5 * std::sqrt(plus)));
     u = 0.5 * plus - 1.0;
   }
   return u * (kPi - theta) * (0.5 / kPi);
