@@ -28,7 +28,7 @@ namespace cgscore {
 // from the shifted rows; below it, from the rows themselves (ntk_transform_column).
 constexpr double kConcentrated = 0.5;
 constexpr Index kCentreStride = 8;     // rows sampled for the centre
-constexpr Index kCentredDepth = 512;   // features per shifted panel: bounded scratch for any d
+constexpr Index kCentredDepth = 1024;  // features per shifted panel: bounded scratch for any d
 
 // The centre m of the tile's rows and (off the diagonal) columns; returns ‖m‖².
 inline double tile_centre(const double* X, Index ldx, Index d, const double* scale, const Tile& tile,
@@ -134,7 +134,8 @@ bool centred_tile(const double* X, Index ldx, Index d, const double* scale, cons
   if (!(mm > kConcentrated) || d == 0) return false;
   const bool diagonal = tile.row == tile.col;
   const Index width = std::min(kCentredDepth, d);
-  // Scratch, every entry written before it is read (no zero fill): at most 1536 × 512 doubles.
+  // Scratch, every entry written before it is read (no zero fill): at most 1536 × 1024 doubles
+  // (12.6 MB) per thread.
   const std::unique_ptr<double[]> Zr(new double[static_cast<std::size_t>(tile.rows * width)]);
   const std::unique_ptr<double[]> Zc(diagonal ? nullptr : new double[static_cast<std::size_t>(tile.cols * width)]);
   std::vector<double> row_n2(tile.rows, 0.0), row_m(tile.rows, 0.0), col_n2(tile.cols, 0.0), col_m(tile.cols, 0.0);
