@@ -8,10 +8,10 @@
 #include <pybind11/pybind11.h>
 
 #include "bind.hpp"
-#include "cgscore/binary_score.hpp"
+#include "cgscore/eigen_backend.hpp"
 #include "cgscore/blas_library.hpp"
-#include "cgscore/blas_score.hpp"
-#include "cgscore/ntk_gram.hpp"
+#include "cgscore/blas_backend.hpp"
+#include "cgscore/eigen_gram.hpp"
 #include "cgscore/stop_token.hpp"
 #include "cgscore/workers.hpp"
 

@@ -18,10 +18,10 @@
 
 #include <Eigen/Dense>
 
-#include "cgscore/binary_score.hpp"
-#include "cgscore/blas_score.hpp"
+#include "cgscore/eigen_backend.hpp"
+#include "cgscore/blas_backend.hpp"
 #include "cgscore/centred_tile.hpp"
-#include "cgscore/ntk_gram.hpp"
+#include "cgscore/eigen_gram.hpp"
 #include "cgscore/parallel.hpp"
 #include "cgscore/row_prepare.hpp"
 #include "cgscore/stop_token.hpp"

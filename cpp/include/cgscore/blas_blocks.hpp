@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <vector>
 
+#include <Eigen/Core>
+
 #include "blas_library.hpp"
 #include "block_threads.hpp"
 #include "tiling.hpp"
@@ -29,6 +31,15 @@ inline std::vector<std::pair<Index, Index>> guided_blocks(Index count) {
   }
   return blocks;
 }
+
+// The recursive factor and inverse (blas_factor.hpp, blas_inverse.hpp) halve down to leaves
+// of this order, which the Eigen code handles in place.
+constexpr Index kBlasLeaf = 128;
+
+using StridedBlock = Eigen::Map<ColMatrix, 0, Eigen::OuterStride<>>;
+
+// Splits near the middle, on a multiple of the leaf so the blocks stay aligned.
+inline Index split_point(Index n) { return std::max(kBlasLeaf, (n / 2 + kBlasLeaf / 2) / kBlasLeaf * kBlasLeaf); }
 
 // body(start, size) for the guided blocks of [0, count), handed out first come, first served.
 template <class Body>

@@ -1,4 +1,4 @@
-// The NTK Gram matrix H∞ (lower triangle) on a run-time BLAS: one single-threaded
+// BLAS backend (twin of eigen_gram.hpp): the NTK Gram matrix H∞ (lower triangle) on a run-time BLAS: one single-threaded
 // dsyrk/dgemm per tile, then, while the tile is still in cache, the rows' unit-length
 // scaling, the NTK transform and the tile's share of ‖H‖₁.
 #pragma once

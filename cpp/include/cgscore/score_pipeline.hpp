@@ -12,8 +12,12 @@
 
 #include <Eigen/Core>
 
+#include "binary_scores.hpp"
 #include "condition_estimate.hpp"
-#include "score_terms.hpp"
+#include "diagonal_factor.hpp"
+#include "score_finish.hpp"
+#include "score_options.hpp"
+#include "stopwatch.hpp"
 #include "types.hpp"
 
 namespace cgscore {

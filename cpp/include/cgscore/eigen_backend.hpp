@@ -1,14 +1,14 @@
 // Exact CG-scores of one binary problem, Eigen backend: the steps of score_pipeline.hpp with
-// Eigen's products, a blocked Cholesky (cholesky.hpp) and triangular inverse
-// (triangular_inverse.hpp), parallel over fixed tiles with OpenMP.
+// the Gram matrix from eigen_gram.hpp, a blocked Cholesky (eigen_factor.hpp) and triangular
+// inverse (eigen_inverse.hpp), parallel over fixed tiles. Twin of blas_backend.hpp.
 #pragma once
 
 #include <Eigen/Core>
 
-#include "cholesky.hpp"
-#include "ntk_gram.hpp"
+#include "eigen_factor.hpp"
+#include "eigen_gram.hpp"
+#include "eigen_inverse.hpp"
 #include "score_pipeline.hpp"
-#include "triangular_inverse.hpp"
 #include "types.hpp"
 
 namespace cgscore {

@@ -1,4 +1,5 @@
-// In-place blocked inverse of a lower-triangular L (LAPACK dtrtri, lower, non-unit).
+// Eigen backend: in-place blocked inverse of a lower-triangular L (LAPACK dtrtri, lower,
+// non-unit). Twin of blas_inverse.hpp.
 #pragma once
 
 #include <algorithm>

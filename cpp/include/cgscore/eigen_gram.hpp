@@ -1,4 +1,5 @@
-// The NTK Gram matrix H∞ (SPEC §1) of the rows x_i·s_i, lower triangle, built tile by tile.
+// Eigen backend: the NTK Gram matrix H∞ (SPEC §1) of the rows x_i·s_i, lower triangle, built
+// tile by tile. Twin of blas_gram.hpp.
 #pragma once
 
 #include <algorithm>

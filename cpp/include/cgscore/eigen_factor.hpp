@@ -1,14 +1,13 @@
-// In-place blocked Cholesky H = L Lᵀ (lower), right-looking, parallel over row blocks and tiles.
+// Eigen backend: in-place blocked Cholesky H = L Lᵀ (lower), right-looking, parallel over
+// row blocks and tiles. Twin of blas_factor.hpp.
 #pragma once
 
 #include <algorithm>
-#include <cmath>
-#include <limits>
 #include <vector>
 
 #include <Eigen/Core>
 
-#include "errors.hpp"
+#include "diagonal_factor.hpp"
 #include "parallel.hpp"
 #include "tiling.hpp"
 #include "types.hpp"
@@ -16,33 +15,6 @@
 namespace cgscore {
 
 constexpr Index kFactorBlock = 128;
-
-struct PivotReport {
-  double min_pivot = std::numeric_limits<double>::infinity();  // smallest d_k in H = L Lᵀ, d_k = L_kk²
-  Index min_pivot_index = -1;
-};
-
-// Factors the diagonal block in place (unblocked); throws on a pivot <= tolerance.
-inline void factor_diagonal_block(Eigen::Ref<ColMatrix> A, Index offset, double tolerance,
-                                  PivotReport& report) {
-  const Index m = A.rows();
-  for (Index j = 0; j < m; ++j) {
-    const double pivot = A(j, j);
-    if (!(pivot > tolerance)) throw FactorizationError(offset + j, pivot, tolerance);
-    if (pivot < report.min_pivot) {
-      report.min_pivot = pivot;
-      report.min_pivot_index = offset + j;
-    }
-    const double l = std::sqrt(pivot);
-    A(j, j) = l;
-    const Index rest = m - j - 1;
-    if (rest == 0) continue;
-    A.col(j).tail(rest) /= l;
-    for (Index k = j + 1; k < m; ++k) {
-      A.col(k).tail(m - k).noalias() -= A(k, j) * A.col(j).tail(m - k);
-    }
-  }
-}
 
 // Overwrites the lower triangle of A with L. A pivot at or below `tolerance`
 // (numerically zero) raises FactorizationError naming it.
