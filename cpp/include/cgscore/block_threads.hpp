@@ -33,15 +33,15 @@ void run_blocks(Index count, const Workers& workers, Body&& body) {
   auto work = [&] {
     for (Index b = next++; b < count; b = next++) errors.capture([&] { body(b); });
   };
-  std::vector<std::thread> helpers;
-  helpers.reserve(static_cast<std::size_t>(threads - 1));
+  std::vector<std::thread> others;
+  others.reserve(static_cast<std::size_t>(threads - 1));
   try {
-    for (Index t = 1; t < threads; ++t) helpers.emplace_back(work);
+    for (Index t = 1; t < threads; ++t) others.emplace_back(work);
   } catch (...) {
     // A thread could not be started: the threads running (the caller at least) share the blocks.
   }
   work();
-  for (auto& helper : helpers) helper.join();
+  for (auto& thread : others) thread.join();
   errors.rethrow();
 }
 
