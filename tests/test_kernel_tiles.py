@@ -211,3 +211,72 @@ def test_overlapping_calls_restore_the_openblas_thread_count(rng):
         results = list(pool.map(lambda t: kernel(X, y, "blas", n_threads=1 + t % 2)["scores"], range(9)))
     assert all(np.array_equal(r, expected) for r in results)
     assert _core.blas_info()["threads"] == before
+
+
+def _ntk_transform_in_numpy(u: np.ndarray) -> np.ndarray:
+    """The kernel's transform (ntk_transform.hpp: fdlibm's asin, branch-free) as the same
+    sequence of correctly rounded IEEE operations, one NumPy ufunc each (nothing fused)."""
+    u = np.clip(u, -1.0, 1.0)
+    a = np.abs(u)
+    small = a < 0.5
+    z = np.where(small, u * u, 0.5 * (1.0 - a))
+    s = np.where(small, a, np.sqrt(z))
+    p = z * (1.66666666666666657415e-01 + z * (-3.25565818622400915405e-01 + z * (
+        2.01212532134862925881e-01 + z * (-4.00555345006794114027e-02 + z * (
+            7.91534994289814532176e-04 + z * 3.47933107596021167570e-05)))))
+    q = 1.0 + z * (-2.40339491173441421878e+00 + z * (2.02094576023350569471e+00 + z * (
+        -6.88283971605453293030e-01 + z * 7.70381505559019352791e-02)))
+    r = s + s * (p / q)
+    asin = np.copysign(np.where(small, r, 0.5 * np.pi - 2.0 * r), u)
+    return u * (0.5 * np.pi + asin) * (0.5 / np.pi)
+
+
+def test_ntk_transform_is_the_same_on_every_cpu(rng, backend):
+    """No operation of the transform is contracted into an FMA (-ffp-contract=off), so the
+    clone chosen for this CPU (AVX2+FMA or baseline x86-64) gives exactly the IEEE result:
+    bit-identical to NumPy doing the same operations one by one. Before, the AVX2 clone
+    fused multiply-adds that the baseline clone rounds twice."""
+    u = np.concatenate([rng.uniform(-1, 1, 1500), rng.uniform(-0.5, 0.5, 500),
+                        1 - rng.uniform(1 / 1024, 0.25, 500), [0.5, -0.5, 0.0, 1e-300]])
+    u = u[np.abs(u) <= 1 - 1 / 1024]  # beyond it, pairs are redone from the rows' difference
+    # Second coordinates of both signs: the rows point all round the circle, so no tile is
+    # concentrated enough for the shifted-rows path (centred_tile.hpp) and u goes through the transform.
+    X = np.stack([u, np.sqrt(1.0 - u * u) * np.where(rng.random(u.size) < 0.5, -1.0, 1.0)], axis=1)
+    X = np.concatenate([[[1.0, 0.0]], X])  # row 0 = e₀: column 0 of the Gram matrix is u exactly
+    H = _core.ntk_gram(X, backend=backend, row_scale=np.ones(len(X)))
+    expected = _ntk_transform_in_numpy(u)
+    assert np.array_equal(H[1:, 0], expected), np.flatnonzero(H[1:, 0] != expected)[:10]
+
+
+def _long_double_gram(X: np.ndarray) -> np.ndarray:
+    """Lower triangle of H from the exact angle between the rows, in long double: θ from the
+    chord of the unit rows (accurate where θ is small), u = cos θ."""
+    Xl = X.astype(np.longdouble)
+    Xl /= np.sqrt((Xl * Xl).sum(axis=1, keepdims=True))
+    pi = np.longdouble(np.pi) + (np.arccos(np.longdouble(-1.0)) - np.longdouble(np.pi))
+    H = np.zeros((len(X), len(X)))
+    for i in range(1, len(X)):
+        minus = np.sqrt(((Xl[:i] - Xl[i]) ** 2).sum(axis=1))
+        plus = np.sqrt(((Xl[:i] + Xl[i]) ** 2).sum(axis=1))
+        theta = np.where(minus <= plus, 2 * np.arcsin(minus / 2), pi - 2 * np.arcsin(plus / 2))
+        H[i, :i] = (np.cos(theta) * (pi - theta) / (2 * pi)).astype(np.float64)
+    return H
+
+
+@pytest.mark.parametrize("d", [40, 300])
+def test_offset_data_keeps_full_precision(rng, backend, d):
+    """Un-centred rows (a common offset 100× their spread: every |cos| > 0.999) take the
+    shifted-rows path of centred_tile.hpp; every entry must still match the exact angle,
+    including a near-copy inside the cluster and a near-antipodal pair (redone from rows)."""
+    n = 600  # several tiles for both backends, diagonal and off-diagonal
+    X = rng.normal(size=(n, d)) + 100.0
+    X[20] = X[500] + 1e-7 * rng.normal(size=d)
+    X[7] = -X[3] + 1e-5 * rng.normal(size=d)
+    H = _core.ntk_gram(X, backend=backend, row_scale=1.0 / np.linalg.norm(X, axis=1))
+    expected = _long_double_gram(X)
+    lower = np.tril_indices(n, -1)
+    unit = X / np.linalg.norm(X, axis=1, keepdims=True)
+    assert np.abs(unit @ unit.T).min() > 0.999  # every pair near-parallel or near-antipodal
+    error = np.abs(H[lower] - expected[lower])
+    assert error.max() <= 4e-16, (error.max(), np.argmax(error))
+    assert np.all(np.diag(H) == 0.5)

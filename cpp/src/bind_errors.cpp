@@ -3,12 +3,15 @@
 
 #include "bind.hpp"
 #include "cgscore/errors.hpp"
+#include "cgscore/stop_token.hpp"
 
 namespace py = pybind11;
 
 namespace cgscore {
 
-void bind_errors(py::module_&) {
+void bind_errors(py::module_& m) {
+  // A cancelled call (its StopToken was set): _core.Cancelled, a RuntimeError.
+  py::register_exception<Cancelled>(m, "Cancelled", PyExc_RuntimeError);
   py::register_exception_translator([](std::exception_ptr p) {
     try {
       if (p) std::rethrow_exception(p);

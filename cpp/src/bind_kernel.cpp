@@ -1,14 +1,19 @@
-// The binary-problem kernel and the NTK Gram builder, GIL released while they run.
+// The binary-problem kernel and the NTK Gram builder, GIL released while they run, and the
+// StopToken that cancels them.
+#include <memory>
 #include <string>
+#include <vector>
 
 #include <pybind11/eigen.h>
 #include <pybind11/pybind11.h>
 
 #include "bind.hpp"
-#include "cgscore/binary_score.hpp"
+#include "cgscore/eigen_backend.hpp"
 #include "cgscore/blas_library.hpp"
-#include "cgscore/blas_score.hpp"
-#include "cgscore/ntk_gram.hpp"
+#include "cgscore/blas_backend.hpp"
+#include "cgscore/eigen_gram.hpp"
+#include "cgscore/stop_token.hpp"
+#include "cgscore/workers.hpp"
 
 namespace py = pybind11;
 
@@ -36,15 +41,53 @@ Vector row_scale_or_ones(const py::object& row_scale, Index n) {
   return scale;
 }
 
+// The tokens entered (`with token:`) on this thread, innermost last: a kernel call made
+// without stop= polls the innermost one. Lets a runner thread make every call it runs
+// cancellable without passing the token through the Python layers in between.
+std::vector<std::shared_ptr<StopToken>>& entered_tokens() {
+  thread_local std::vector<std::shared_ptr<StopToken>> tokens;
+  return tokens;
+}
+
+// The token a call polls: stop= when given, else the innermost entered one, else none.
+std::shared_ptr<StopToken> call_token(const py::object& stop) {
+  if (!stop.is_none()) return stop.cast<std::shared_ptr<StopToken>>();
+  const auto& tokens = entered_tokens();
+  return tokens.empty() ? nullptr : tokens.back();
+}
+
 }  // namespace
 
 void bind_kernel(py::module_& m) {
+  py::class_<StopToken, std::shared_ptr<StopToken>>(
+      m, "StopToken",
+      "Cancels kernel calls from any thread: request_stop() makes a call that polls this token end\n"
+      "within about one block by raising Cancelled, after its threads are joined. A call polls the\n"
+      "token passed as stop=, else the one entered with `with token:` on the calling thread.")
+      .def(py::init<>())
+      .def("request_stop", &StopToken::request_stop, "Ask every call polling this token to stop (thread-safe).")
+      .def_property_readonly("stop_requested", &StopToken::stop_requested)
+      .def("__enter__",
+           [](std::shared_ptr<StopToken> self) {
+             entered_tokens().push_back(self);
+             return self;
+           })
+      .def("__exit__", [](const std::shared_ptr<StopToken>& self, const py::args&) {
+        auto& tokens = entered_tokens();
+        if (tokens.empty() || tokens.back() != self)
+          throw std::logic_error("StopToken contexts must be exited in reverse order of entering, on the same thread");
+        tokens.pop_back();
+        return false;
+      });
+
   m.def(
       "score_binary",
       [](const Eigen::Ref<const RowMatrix>& X, const Eigen::Ref<const ColMatrix>& Y, double ridge,
          double pivot_tolerance, bool subterms, int n_threads, const std::string& backend, const py::object& row_scale,
-         Index first_scored) {
+         Index first_scored, const py::object& stop) {
         if (Y.rows() != X.rows()) throw py::value_error("Y must have one row per row of X");
+        check_thread_count(n_threads);
+        const std::shared_ptr<StopToken> token = call_token(stop);
         const Vector scale = row_scale_or_ones(row_scale, X.rows());
         const bool blas = use_blas(backend);
         BinaryScoreOptions options;
@@ -53,6 +96,7 @@ void bind_kernel(py::module_& m) {
         options.subterms = subterms;
         options.n_threads = n_threads;
         options.first_scored = first_scored;  // checked by the pipeline (std::invalid_argument → ValueError)
+        options.stop = token.get();
         BinaryScores result;
         {
           py::gil_scoped_release release;
@@ -83,36 +127,40 @@ void bind_kernel(py::module_& m) {
       py::arg("X").noconvert(), py::arg("Y").noconvert(), py::arg("ridge") = 0.0,
       py::arg("pivot_tolerance") = -1.0, py::arg("subterms") = false, py::arg("n_threads") = 0,
       py::arg("backend") = "auto", py::arg("row_scale") = py::none(),
-      py::arg("first_scored") = 0,
+      py::arg("first_scored") = 0, py::arg("stop") = py::none(),
       "Exact CG-scores of one binary problem. X: C-contiguous float64 (n, d); row_scale: 1/‖x_i‖\n"
       "(see prepare_rows), or None when the rows already have unit norm;\n"
       "Y: Fortran-ordered float64 (n, k) label columns. backend: 'auto' (BLAS when loaded), 'blas'\n"
       "or 'eigen'. first_scored: rows before it are not scored (their part of L⁻¹ is never formed).\n"
       "Returns a dict: scores, inverse_diagonal (and a2, b2, ab) of rows first_scored..n-1, the pivot\n"
       "report, condition_estimate (of cond₁(H), LAPACK dpocon's method), the backend used and the\n"
-      "seconds spent in each step.");
+      "seconds spent in each step. stop: a StopToken (default: the one entered on this thread, if any);\n"
+      "once it is set the call raises Cancelled. n_threads above the machine's limit is a ValueError.");
 
   m.def(
       "ntk_gram",
       [](const Eigen::Ref<const RowMatrix>& X, double ridge, int n_threads, const std::string& backend,
-         const py::object& row_scale) {
+         const py::object& row_scale, const py::object& stop) {
         const bool blas = use_blas(backend);
+        check_thread_count(n_threads);
+        const std::shared_ptr<StopToken> token = call_token(stop);
+        const Workers workers(n_threads, token.get());
         const Vector scale = row_scale_or_ones(row_scale, X.rows());
         ColMatrix H(X.rows(), X.rows());
         {
           py::gil_scoped_release release;
           if (blas) {
             const BlasThreadScope single(blas_library(), 1);
-            build_ntk_gram_blas(blas_library(), X, scale, H, ridge, n_threads);
+            build_ntk_gram_blas(blas_library(), X, scale, H, ridge, workers);
           } else {
-            build_ntk_gram(X, scale, H, ridge, n_threads);
+            build_ntk_gram(X, scale, H, ridge, workers);
           }
           H.triangularView<Eigen::StrictlyUpper>() = H.transpose();
         }
         return H;
       },
       py::arg("X").noconvert(), py::arg("ridge") = 0.0, py::arg("n_threads") = 0, py::arg("backend") = "auto",
-      py::arg("row_scale") = py::none(),
+      py::arg("row_scale") = py::none(), py::arg("stop") = py::none(),
       "The full symmetric NTK Gram matrix of the rows x_i·row_scale_i (unit rows when row_scale is None),\n"
       "for inspection and tests.");
 }

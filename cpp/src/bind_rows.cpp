@@ -4,6 +4,7 @@
 
 #include "bind.hpp"
 #include "cgscore/row_prepare.hpp"
+#include "cgscore/workers.hpp"
 
 namespace py = pybind11;
 
@@ -13,6 +14,7 @@ void bind_rows(py::module_& m) {
   m.def(
       "prepare_rows",
       [](const Eigen::Ref<const RowMatrix>& X, int n_threads) {
+        check_thread_count(n_threads);
         PreparedRows rows;
         {
           py::gil_scoped_release release;

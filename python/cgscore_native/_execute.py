@@ -10,6 +10,7 @@ import queue
 import threading
 from typing import Any, Callable
 
+from . import _core
 from ._kernel import KernelOptions, ProblemOutcome, score_problem
 from ._plan import Problem
 from ._prepare import UnitRows
@@ -58,33 +59,52 @@ def run_problems(
 
 
 class KernelThread:
-    """One daemon thread that runs a run's kernel calls, so that Ctrl-C reaches the caller at once.
+    """One thread that runs a run's kernel calls, so that Ctrl-C reaches the caller at once.
 
-    The native kernel holds no GIL but cannot be stopped midway, and a signal is only
-    handled by the main thread between bytecodes: waiting here (rather than inside the
-    kernel) lets KeyboardInterrupt propagate within a fraction of a second. The abandoned
-    problem finishes in the background and its result is dropped; being a daemon, the
-    thread never delays the interpreter's exit. One thread serves the whole run, so its
-    OpenMP thread team is created once, not once per problem.
+    A signal is only handled by the main thread between bytecodes, so the main thread waits
+    here rather than inside the kernel (which holds no GIL). Each call gets a fresh
+    ``_core.StopToken``, entered on the kernel thread, so every kernel call it makes polls it
+    between blocks. On KeyboardInterrupt (or any exception while waiting) the token is set,
+    the kernel ends within about one block with ``_core.Cancelled``, and the thread is joined
+    before the exception goes on: no native work outlives the call (a daemon thread still
+    inside OpenBLAS when the interpreter exited crashed the process). One thread serves the
+    whole run, so its OpenMP thread team is created once, not once per problem.
     """
 
     def __init__(self) -> None:
         self._jobs: queue.SimpleQueue = queue.SimpleQueue()
-        threading.Thread(target=self._serve, name="cgscore-kernel", daemon=True).start()
+        self._token: _core.StopToken | None = None  # of the latest call
+        self._thread = threading.Thread(target=self._serve, name="cgscore-kernel")
+        self._thread.start()
 
     def call(self, fn: Callable, *args: Any) -> Any:
         """fn(*args) on the kernel thread; its exception is re-raised here."""
         box: dict[str, Any] = {}
         finished = threading.Event()
-        self._jobs.put((fn, args, box, finished))
-        while not finished.wait(0.2):
-            pass
+        self._token = token = _core.StopToken()
+        try:
+            self._jobs.put((fn, args, box, finished, token))
+            while not finished.wait(0.2):
+                pass
+        except BaseException:
+            token.request_stop()
+            _wait_through_interrupts(lambda: finished.wait(0.1))
+            raise
         if "error" in box:
             raise box["error"]
         return box["value"]
 
     def close(self) -> None:
+        """Stop the call still running, if any, and join the thread."""
+        if self._token is not None and self._thread.is_alive():
+            self._token.request_stop()  # a no-op when the last call has finished
         self._jobs.put(None)
+
+        def joined() -> bool:
+            self._thread.join(0.1)
+            return not self._thread.is_alive()
+
+        _wait_through_interrupts(joined)
 
     def __enter__(self) -> KernelThread:
         return self
@@ -94,13 +114,25 @@ class KernelThread:
 
     def _serve(self) -> None:
         while (job := self._jobs.get()) is not None:
-            fn, args, box, finished = job
+            fn, args, box, finished, token = job
             try:
-                box["value"] = fn(*args)
+                with token:
+                    box["value"] = fn(*args)
             except BaseException as exc:  # rethrown on the caller's thread
                 box["error"] = exc
             finally:
                 finished.set()
+
+
+def _wait_through_interrupts(done: Callable[[], bool]) -> None:
+    """Poll ``done`` until it is true; a further Ctrl-C while the kernel stops is ignored
+    (it stops within about one block), so the thread is always joined."""
+    while True:
+        try:
+            if done():
+                return
+        except KeyboardInterrupt:
+            pass
 
 
 def call_interruptibly(fn: Callable, *args: Any) -> Any:

@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <vector>
 
+#include <Eigen/Core>
+
 #include "blas_library.hpp"
 #include "block_threads.hpp"
 #include "tiling.hpp"
@@ -30,21 +32,30 @@ inline std::vector<std::pair<Index, Index>> guided_blocks(Index count) {
   return blocks;
 }
 
+// The recursive factor and inverse (blas_factor.hpp, blas_inverse.hpp) halve down to leaves
+// of this order, which the Eigen code handles in place.
+constexpr Index kBlasLeaf = 128;
+
+using StridedBlock = Eigen::Map<ColMatrix, 0, Eigen::OuterStride<>>;
+
+// Splits near the middle, on a multiple of the leaf so the blocks stay aligned.
+inline Index split_point(Index n) { return std::max(kBlasLeaf, (n / 2 + kBlasLeaf / 2) / kBlasLeaf * kBlasLeaf); }
+
 // body(start, size) for the guided blocks of [0, count), handed out first come, first served.
 template <class Body>
-void for_each_block(Index count, int n_threads, Body&& body) {
+void for_each_block(Index count, const Workers& workers, Body&& body) {
   const std::vector<std::pair<Index, Index>> blocks = guided_blocks(count);
-  run_blocks(static_cast<Index>(blocks.size()), n_threads, [&](Index b) { body(blocks[b].first, blocks[b].second); });
+  run_blocks(static_cast<Index>(blocks.size()), workers, [&](Index b) { body(blocks[b].first, blocks[b].second); });
 }
 
 // C (m×m, lower) += alpha · A Aᵀ, A m×k: dsyrk on diagonal tiles, dgemm below them.
 inline void blocked_syrk_lower(const BlasLibrary& blas, blas_int m, blas_int k, double alpha, const double* A,
-                               blas_int lda, double* C, blas_int ldc, int n_threads) {
+                               blas_int lda, double* C, blas_int ldc, const Workers& workers) {
   const Index width = panel_width(m);
   const std::vector<Tile> tiles = lower_panels(m, width, 2 * width);
   const std::vector<Index> order = largest_first(tiles);
   const double one = 1.0;
-  run_blocks(static_cast<Index>(tiles.size()), n_threads, [&](Index next) {
+  run_blocks(static_cast<Index>(tiles.size()), workers, [&](Index next) {
     const Tile& tile = tiles[order[next]];
     const blas_int rows = tile.rows, cols = tile.cols;
     double* out = C + tile.row + tile.col * ldc;
@@ -60,8 +71,8 @@ inline void blocked_syrk_lower(const BlasLibrary& blas, blas_int m, blas_int k, 
 // routine is dtrsm (B op(T)⁻¹) or dtrmm (B op(T)).
 inline void blocked_right_lower(BlasLibrary::trsm_t routine, const char* trans,
                                 blas_int m, blas_int n, double alpha, const double* T, blas_int ldt, double* B,
-                                blas_int ldb, int n_threads) {
-  for_each_block(m, n_threads, [&](Index start, Index size) {
+                                blas_int ldb, const Workers& workers) {
+  for_each_block(m, workers, [&](Index start, Index size) {
     const blas_int rows = size;
     routine("R", "L", trans, "N", &rows, &n, &alpha, T, &ldt, B + start, &ldb, 1, 1, 1, 1);
   });
@@ -70,8 +81,8 @@ inline void blocked_right_lower(BlasLibrary::trsm_t routine, const char* trans,
 // B (m×n) := op(T) · B, T m×m lower triangular (side "L": the columns of B are independent).
 inline void blocked_left_lower(BlasLibrary::trsm_t routine, const char* trans, blas_int m,
                                blas_int n, double alpha, const double* T, blas_int ldt, double* B, blas_int ldb,
-                               int n_threads) {
-  for_each_block(n, n_threads, [&](Index start, Index size) {
+                               const Workers& workers) {
+  for_each_block(n, workers, [&](Index start, Index size) {
     const blas_int cols = size;
     routine("L", "L", trans, "N", &m, &cols, &alpha, T, &ldt, B + start * ldb, &ldb, 1, 1, 1, 1);
   });

@@ -42,7 +42,7 @@ inline std::int64_t grid_key(double x, double s) {
 // A fixed odd multiplier per column, so that the hash depends on positions.
 inline std::uint64_t column_multiplier(std::uint64_t k) { return splitmix64(k) | 1ull; }
 
-inline PreparedRows prepare_rows(const Eigen::Ref<const RowMatrix>& X, int n_threads) {
+inline PreparedRows prepare_rows(const Eigen::Ref<const RowMatrix>& X, const Workers& workers) {
   const Index n = X.rows(), d = X.cols();
   PreparedRows out;
   out.scale.setZero(n);
@@ -51,7 +51,7 @@ inline PreparedRows prepare_rows(const Eigen::Ref<const RowMatrix>& X, int n_thr
   Eigen::Matrix<std::int8_t, Eigen::Dynamic, 1> outside = Eigen::Matrix<std::int8_t, Eigen::Dynamic, 1>::Zero(n);
   Eigen::Matrix<std::uint64_t, Eigen::Dynamic, 1> multipliers(d);
   for (Index k = 0; k < d; ++k) multipliers[k] = column_multiplier(static_cast<std::uint64_t>(k));
-  parallel_for(n, n_threads, [&](Index i) {
+  parallel_for(n, workers, [&](Index i) {
     const double* row = X.data() + i * X.outerStride();
     double largest = 0.0, sum_squares = 0.0;
     bool finite = true;

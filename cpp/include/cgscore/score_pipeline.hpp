@@ -12,8 +12,12 @@
 
 #include <Eigen/Core>
 
+#include "binary_scores.hpp"
 #include "condition_estimate.hpp"
-#include "score_terms.hpp"
+#include "diagonal_factor.hpp"
+#include "score_finish.hpp"
+#include "score_options.hpp"
+#include "stopwatch.hpp"
 #include "types.hpp"
 
 namespace cgscore {
@@ -52,7 +56,7 @@ BinaryScores score_with(Backend& backend, Index n, const Eigen::Ref<const ColMat
   const Index p = n - first;
   backend.invert(H.bottomRightCorner(p, p));
   out.seconds.inverse = clock.lap();
-  out.inverse_diagonal = inverse_column_norms(H.bottomRightCorner(p, p), options.n_threads);
+  out.inverse_diagonal = inverse_column_norms(H.bottomRightCorner(p, p), options.workers());
   finish_scores(alpha.bottomRows(p), Y.bottomRows(p), options.subterms, out);
   out.seconds.finish = clock.lap();
   return out;

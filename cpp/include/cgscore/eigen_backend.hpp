@@ -1,14 +1,14 @@
 // Exact CG-scores of one binary problem, Eigen backend: the steps of score_pipeline.hpp with
-// Eigen's products, a blocked Cholesky (cholesky.hpp) and triangular inverse
-// (triangular_inverse.hpp), parallel over fixed tiles with OpenMP.
+// the Gram matrix from eigen_gram.hpp, a blocked Cholesky (eigen_factor.hpp) and triangular
+// inverse (eigen_inverse.hpp), parallel over fixed tiles. Twin of blas_backend.hpp.
 #pragma once
 
 #include <Eigen/Core>
 
-#include "cholesky.hpp"
-#include "ntk_gram.hpp"
+#include "eigen_factor.hpp"
+#include "eigen_gram.hpp"
+#include "eigen_inverse.hpp"
 #include "score_pipeline.hpp"
-#include "triangular_inverse.hpp"
 #include "types.hpp"
 
 namespace cgscore {
@@ -18,15 +18,15 @@ struct EigenSteps {
   const Eigen::Ref<const Vector>& scale;
   const BinaryScoreOptions& options;
 
-  double gram(Eigen::Ref<ColMatrix> H) { return build_ntk_gram(X, scale, H, options.ridge, options.n_threads); }
+  double gram(Eigen::Ref<ColMatrix> H) { return build_ntk_gram(X, scale, H, options.ridge, options.workers()); }
   PivotReport factor(Eigen::Ref<ColMatrix> H, double tolerance) {
-    return cholesky_in_place(H, tolerance, options.n_threads);
+    return cholesky_in_place(H, tolerance, options.workers());
   }
   void solve(const ColMatrix& L, Eigen::Ref<ColMatrix> V) {
     L.triangularView<Eigen::Lower>().solveInPlace(V);
     L.triangularView<Eigen::Lower>().adjoint().solveInPlace(V);
   }
-  void invert(Eigen::Ref<ColMatrix> block) { invert_lower_in_place(block, options.n_threads); }
+  void invert(Eigen::Ref<ColMatrix> block) { invert_lower_in_place(block, options.workers()); }
 };
 
 // X: n × d rows, scale: 1/‖x_i‖ (ones for unit rows). Y: n × k labels (±1 for the CG-score; any reals work).

@@ -1,6 +1,6 @@
 // Exact CG-scores of one binary problem, BLAS backend: the steps of score_pipeline.hpp with
-// the Gram matrix from blas_gram.hpp, the factor and inverse from blas_factor.hpp and the
-// solves from blas_solve.hpp. OpenBLAS runs single-threaded for the call (restored after
+// the Gram matrix from blas_gram.hpp, the factor from blas_factor.hpp, the inverse from
+// blas_inverse.hpp and the solves from blas_solve.hpp. Twin of eigen_backend.hpp. OpenBLAS runs single-threaded for the call (restored after
 // it); the threads are ours, over fixed blocks, so the result is the same for any thread count.
 #pragma once
 
@@ -10,6 +10,7 @@
 
 #include "blas_factor.hpp"
 #include "blas_gram.hpp"
+#include "blas_inverse.hpp"
 #include "blas_library.hpp"
 #include "blas_solve.hpp"
 #include "score_pipeline.hpp"
@@ -24,18 +25,18 @@ struct BlasSteps {
   const BinaryScoreOptions& options;
 
   double gram(Eigen::Ref<ColMatrix> H) {
-    return build_ntk_gram_blas(blas, X, scale, H, options.ridge, options.n_threads);
+    return build_ntk_gram_blas(blas, X, scale, H, options.ridge, options.workers());
   }
   PivotReport factor(Eigen::Ref<ColMatrix> H, double tolerance) {
     PivotReport pivots;
-    blas_cholesky_in_place(blas, H.data(), H.outerStride(), H.rows(), 0, tolerance, pivots, options.n_threads);
+    blas_cholesky_in_place(blas, H.data(), H.outerStride(), H.rows(), 0, tolerance, pivots, options.workers());
     return pivots;
   }
   void solve(const ColMatrix& L, Eigen::Ref<ColMatrix> V) {
-    blas_cholesky_solve(blas, L.data(), L.outerStride(), V, options.n_threads);
+    blas_cholesky_solve(blas, L.data(), L.outerStride(), V, options.workers());
   }
   void invert(Eigen::Ref<ColMatrix> block) {
-    blas_invert_lower_in_place(blas, block.data(), block.outerStride(), block.rows(), options.n_threads);
+    blas_invert_lower_in_place(blas, block.data(), block.outerStride(), block.rows(), options.workers());
   }
 };
 

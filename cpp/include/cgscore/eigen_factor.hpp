@@ -1,14 +1,13 @@
-// In-place blocked Cholesky H = L Lᵀ (lower), right-looking, parallel over row blocks and tiles.
+// Eigen backend: in-place blocked Cholesky H = L Lᵀ (lower), right-looking, parallel over
+// row blocks and tiles. Twin of blas_factor.hpp.
 #pragma once
 
 #include <algorithm>
-#include <cmath>
-#include <limits>
 #include <vector>
 
 #include <Eigen/Core>
 
-#include "errors.hpp"
+#include "diagonal_factor.hpp"
 #include "parallel.hpp"
 #include "tiling.hpp"
 #include "types.hpp"
@@ -17,39 +16,13 @@ namespace cgscore {
 
 constexpr Index kFactorBlock = 128;
 
-struct PivotReport {
-  double min_pivot = std::numeric_limits<double>::infinity();  // smallest d_k in H = L Lᵀ, d_k = L_kk²
-  Index min_pivot_index = -1;
-};
-
-// Factors the diagonal block in place (unblocked); throws on a pivot <= tolerance.
-inline void factor_diagonal_block(Eigen::Ref<ColMatrix> A, Index offset, double tolerance,
-                                  PivotReport& report) {
-  const Index m = A.rows();
-  for (Index j = 0; j < m; ++j) {
-    const double pivot = A(j, j);
-    if (!(pivot > tolerance)) throw FactorizationError(offset + j, pivot, tolerance);
-    if (pivot < report.min_pivot) {
-      report.min_pivot = pivot;
-      report.min_pivot_index = offset + j;
-    }
-    const double l = std::sqrt(pivot);
-    A(j, j) = l;
-    const Index rest = m - j - 1;
-    if (rest == 0) continue;
-    A.col(j).tail(rest) /= l;
-    for (Index k = j + 1; k < m; ++k) {
-      A.col(k).tail(m - k).noalias() -= A(k, j) * A.col(j).tail(m - k);
-    }
-  }
-}
-
 // Overwrites the lower triangle of A with L. A pivot at or below `tolerance`
 // (numerically zero) raises FactorizationError naming it.
-inline PivotReport cholesky_in_place(Eigen::Ref<ColMatrix> A, double tolerance, int n_threads) {
+inline PivotReport cholesky_in_place(Eigen::Ref<ColMatrix> A, double tolerance, const Workers& workers) {
   const Index n = A.rows();
   PivotReport report;
   for (Index k = 0; k < n; k += kFactorBlock) {
+    workers.throw_if_stopped();
     const Index kb = std::min(kFactorBlock, n - k);
     factor_diagonal_block(A.block(k, k, kb, kb), k, tolerance, report);
     const Index below = n - k - kb;
@@ -59,7 +32,7 @@ inline PivotReport cholesky_in_place(Eigen::Ref<ColMatrix> A, double tolerance, 
 
     // A21 := A21 L11⁻ᵀ, rows independent.
     const Index row_chunks = (below + kFactorBlock - 1) / kFactorBlock;
-    parallel_for(row_chunks, n_threads, [&](Index c) {
+    parallel_for(row_chunks, workers, [&](Index c) {
       const Index r0 = c * kFactorBlock, rows = std::min(kFactorBlock, below - r0);
       auto part = A21.middleRows(r0, rows);
       L11.triangularView<Eigen::Lower>().transpose().template solveInPlace<Eigen::OnTheRight>(part);
@@ -67,7 +40,7 @@ inline PivotReport cholesky_in_place(Eigen::Ref<ColMatrix> A, double tolerance, 
 
     // A22 := A22 − A21 A21ᵀ on the lower triangle, one GEMM per tile.
     const std::vector<Tile> tiles = lower_tiles(below, kFactorBlock);
-    parallel_for(static_cast<Index>(tiles.size()), n_threads, [&](Index t) {
+    parallel_for(static_cast<Index>(tiles.size()), workers, [&](Index t) {
       const Tile& tile = tiles[t];
       A.block(k + kb + tile.row, k + kb + tile.col, tile.rows, tile.cols).noalias() -=
           A21.middleRows(tile.row, tile.rows) * A21.middleRows(tile.col, tile.cols).transpose();
