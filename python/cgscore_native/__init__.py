@@ -20,6 +20,7 @@ from ._version import __version__
 from .api import cg_score, cg_score_binary, score
 from .datasets import load_digits
 from .errors import (
+    CheckpointInUseError,
     CheckpointMismatchError,
     DuplicateRowsError,
     DuplicatesWarning,
@@ -36,6 +37,7 @@ def build_info() -> dict[str, object]:
 
 __all__ = [
     "CGResult",
+    "CheckpointInUseError",
     "CheckpointMismatchError",
     "DuplicateRowsError",
     "DuplicatesWarning",

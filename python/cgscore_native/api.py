@@ -136,9 +136,13 @@ def score(
     if checkpoint is not None:
         store = Checkpoint(checkpoint, fingerprint(data, codes, classes, params, entropy, subterms))
     options = KernelOptions(ridge=used_ridge, subterms=subterms, n_threads=threads)
-    outcomes = run_problems(
-        data, problems, options, labels=classes, checkpoint=store, client=client, progress=progress
-    )
+    try:
+        outcomes = run_problems(
+            data, problems, options, labels=classes, checkpoint=store, client=client, progress=progress
+        )
+    finally:
+        if store is not None:
+            store.close()
     total = aggregate(outcomes, n, int(repeats), subterms, classes)
     return CGResult(
         scores=total.mean,
