@@ -68,10 +68,10 @@ def test_resume_gives_the_uninterrupted_result_without_recomputing(tmp_path, dat
 def test_files_are_plain_npz_and_json(tmp_path, data):
     cg.score(*data, **ARGS, checkpoint=tmp_path / "ck")
     manifest = json.loads((tmp_path / "ck" / "manifest.json").read_text())
-    assert manifest["format"] == 1
+    assert manifest["format"] == 2
     assert manifest["fields"]["seed_entropy"] == 11 and manifest["fields"]["chunk_size"] == 20
     with np.load(tmp_path / "ck" / "r0-c0-k0.npz", allow_pickle=False) as f:
-        assert {"positives", "scores", "diagnostics", "min_pivot_row", "a2", "b2", "ab"} <= set(f.files)
+        assert {"positives", "scores", "diagnostics", "min_pivot_row", "ridge", "near_duplicate", "a2", "b2", "ab"} <= set(f.files)
         assert f["scores"].dtype == np.float64 and f["positives"].dtype == np.int64
 
 

@@ -29,6 +29,9 @@ class KernelOptions:
     ridge: float = 0.0
     subterms: bool = False
     n_threads: int = 0  # 0: the core's default
+    # A problem whose factorization fails is scored again with this ridge, the failure being
+    # a pair of duplicates the grid check missed (0: the failure is raised).
+    fallback_ridge: float = 0.0
 
 
 @dataclass
@@ -41,6 +44,8 @@ class ProblemOutcome:
     min_pivot: float
     min_pivot_row: int
     condition_estimate: float
+    ridge: float = 0.0  # the ridge this problem was scored with
+    near_duplicate: tuple[int, ...] = ()  # the pair whose failed factorization made it use fallback_ridge
 
 
 def run_kernel(data: UnitRows, Y: np.ndarray, options: KernelOptions, first_scored: int = 0) -> dict[str, Any]:
@@ -64,10 +69,19 @@ def run_kernel(data: UnitRows, Y: np.ndarray, options: KernelOptions, first_scor
 def score_problem(data: UnitRows, problem: Problem, options: KernelOptions, labels: Any = None) -> ProblemOutcome:
     """Score one problem; a singular Gram matrix is reported with the user's row numbers."""
     rows = problem.rows
+    ridge, pair = options.ridge, ()
     try:
         out = run_kernel(data.take(rows), problem.label_vector(), options, first_scored=problem.first_scored)
     except SingularGramError as exc:
-        raise singular_error_in_rows(exc, data, rows, what=_describe(problem, labels)) from None
+        error = singular_error_in_rows(exc, data, rows, what=_describe(problem, labels))
+        if not (options.fallback_ridge > 0 and options.ridge == 0 and len(error.rows) == 2):
+            raise error from None
+        ridge, pair = options.fallback_ridge, error.rows
+        retry = KernelOptions(ridge=ridge, subterms=options.subterms, n_threads=options.n_threads)
+        try:
+            out = run_kernel(data.take(rows), problem.label_vector(), retry, first_scored=problem.first_scored)
+        except SingularGramError as again:
+            raise singular_error_in_rows(again, data, rows, what=_describe(problem, labels)) from None
     subterms = None
     if options.subterms:
         subterms = {name: out[name][:, 0].copy() for name in SUBTERMS}
@@ -79,11 +93,14 @@ def score_problem(data: UnitRows, problem: Problem, options: KernelOptions, labe
         min_pivot=float(out["min_pivot"]),
         min_pivot_row=int(rows[pivot_local]) if pivot_local >= 0 else -1,
         condition_estimate=float(out["condition_estimate"]),
+        ridge=float(ridge),
+        near_duplicate=tuple(int(r) for r in pair),
     )
 
 
 def _describe(problem: Problem, labels: Any) -> str:
     label = labels[problem.class_index] if labels is not None else problem.class_index
+    label = label.item() if isinstance(label, np.generic) else label
     return f"the problem of class {label!r} (repeat {problem.repeat})"
 
 

@@ -43,7 +43,7 @@ except ImportError:  # pragma: no cover - Windows: no lock
 
 __all__ = ["Checkpoint", "CheckpointMismatchError", "fingerprint", "stored_entropy"]
 
-FORMAT = 1
+FORMAT = 2
 MANIFEST = "manifest.json"
 LOCK = ".lock"
 PROBLEM_GLOB = "r*-c*-k*.npz"
@@ -150,6 +150,7 @@ class Checkpoint:
                 positives, scores = stored["positives"], stored["scores"]
                 subterms = {name: stored[name] for name in SUBTERMS} if "a2" in stored.files else None
                 diagnostics, pivot_row = stored["diagnostics"], int(stored["min_pivot_row"])
+                ridge, pair = float(stored["ridge"]), tuple(int(r) for r in stored["near_duplicate"])
         except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
             # Our own writes are atomic; this is damage from outside (disk, a hand edit).
             raise CheckpointMismatchError(
@@ -167,6 +168,8 @@ class Checkpoint:
             min_pivot=float(diagnostics[0]),
             min_pivot_row=pivot_row,
             condition_estimate=float(diagnostics[1]),
+            ridge=ridge,
+            near_duplicate=pair,
         )
 
     def save(self, outcome: ProblemOutcome) -> None:
@@ -176,6 +179,8 @@ class Checkpoint:
             "scores": outcome.scores,
             "diagnostics": np.array([outcome.min_pivot, outcome.condition_estimate]),
             "min_pivot_row": np.array(outcome.min_pivot_row, dtype=np.int64),
+            "ridge": np.array(outcome.ridge),
+            "near_duplicate": np.array(outcome.near_duplicate, dtype=np.int64),
         }
         if outcome.subterms is not None:
             arrays.update(outcome.subterms)

@@ -83,6 +83,16 @@ def _fraction(text: str) -> float:
     return value
 
 
+def _ridge(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not (value >= 0 and value != float("inf")):
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a number >= 0, e.g. 1e-4")
+    return value
+
+
 # -- commands -----------------------------------------------------------------------------------
 
 
@@ -97,7 +107,8 @@ def _load_input(args: argparse.Namespace, need_labels: bool = True):
 def _engine_options(args: argparse.Namespace) -> dict[str, Any]:
     """Keyword arguments for score() from the engine flags, only those the user gave (the
     cluster's client is made separately, by _connect, after the input is checked)."""
-    wanted = {"chunk_size": args.chunk_size, "checkpoint": args.checkpoint, "memory_limit": args.memory_limit}
+    wanted = {"chunk_size": args.chunk_size, "checkpoint": args.checkpoint, "memory_limit": args.memory_limit,
+              "ridge": getattr(args, "ridge", None)}
     return {k: v for k, v in wanted.items() if v is not None}
 
 
@@ -282,6 +293,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ratio", type=float, default=1.0, help="negatives drawn per positive (default 1.0)")
     _add_protocol_options(p, seed=None, seed_help="seed of the negatives' draw (default: fresh, printed)")
     p.add_argument("--subterms", action="store_true", help="also write the sub-terms a2, b2, ab")
+    p.add_argument("--ridge", type=_ridge, metavar="R",
+                   help="add R to every Gram diagonal (default: 1e-6, and only when duplicates are found)")
     _add_output_options(p, "overwrite OUT if it exists", "no progress bar and no summary")
     engine = p.add_argument_group("large data (passed to score() only when given)")
     engine.add_argument("--chunk-size", type=_positive_int, metavar="K", help="score in chunks of K instances")
