@@ -124,9 +124,10 @@ def _connect(address: str) -> Any:
 def cmd_score(args: argparse.Namespace) -> int:
     from .._optional import require
     from ..api import score
-    from .writers import check_destination, write_table
+    from .writers import check_destination, check_not_input, write_table
 
     check_destination(args.output, args.force)
+    check_not_input(args.output, args.input, args.labels)
     require("pandas", "io", "Writing the scores table")  # before the work, not after it
     options = _engine_options(args)
     data = _load_input(args)
@@ -154,7 +155,10 @@ def cmd_score(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from .loaders import read_scores
     from .report import write_report
+    from .writers import check_directory, check_not_input
 
+    check_directory(args.output, args.force)  # refuse before reading
+    check_not_input(args.output, args.scores, args.data)
     frame = read_scores(args.scores)
     data = _load_input(args, need_labels=False) if args.data is not None else None
     page = write_report(frame, args.output, data, top_k=args.top_k, force=args.force)
@@ -166,9 +170,10 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_prune(args: argparse.Namespace) -> int:
     from .loaders import read_scores
     from .prune import KEEP_FORMATS, keep_indices, write_keep_list
-    from .writers import check_destination
+    from .writers import check_destination, check_not_input
 
     check_destination(args.output, args.force, KEEP_FORMATS)
+    check_not_input(args.output, args.scores)
     frame = read_scores(args.scores)
     kept = keep_indices(frame["cg_score"].to_numpy(), frame["label"].to_numpy(), args.keep, args.drop)
     write_keep_list(kept, args.output, force=args.force, frame=frame)
@@ -181,13 +186,14 @@ def cmd_prune(args: argparse.Namespace) -> int:
 def cmd_noise_bench(args: argparse.Namespace) -> int:
     from .._progress import progress_bar
     from ..experiments.noise_bench import METHODS, default_methods, run_noise_bench, to_markdown, write_noise_bench
-    from .writers import check_directory
+    from .writers import check_directory, check_not_input
 
     methods = default_methods() if args.methods is None else [m.strip() for m in args.methods.split(",") if m.strip()]
     unknown = [m for m in methods if m not in METHODS]
     if unknown:
         raise ValueError(f"unknown method(s) {', '.join(unknown)}; choose from {', '.join(METHODS)}")
     check_directory(args.output, args.force)  # refuse now, not after minutes of work
+    check_not_input(args.output, args.input)
     data = _load_input(args)
     bar = progress_bar(len(args.rates) * len(methods), not args.quiet, "noise-bench", unit="run")
     try:
