@@ -296,3 +296,22 @@ def test_the_lock_is_released_after_a_run_and_after_an_error(tmp_path, data, mon
         with pytest.raises(RuntimeError, match="stopped"):
             cg.score(*data, **ARGS, checkpoint=tmp_path / "ck")
     cg.score(*data, **ARGS, checkpoint=tmp_path / "ck")  # not refused as in use
+
+
+def test_the_numerical_path_is_recorded_and_checked(tmp_path, data):
+    result = cg.score(*data, **ARGS, checkpoint=tmp_path / "ck")
+    numerics = result.params["numerics"]
+    assert numerics["backend"] in ("blas", "eigen")
+    if numerics["backend"] == "blas":
+        assert numerics["blas"]["library"] and "/" not in numerics["blas"]["library"]
+    if os.path.exists("/proc/cpuinfo"):
+        with open("/proc/cpuinfo") as f:
+            flags = set(next(line for line in f if line.startswith(("flags", "Features"))).split(":")[1].split())
+        assert set(numerics["cpu_flags"]) == flags & {"sse4_2", "avx", "avx2", "fma", "avx512f", "avx512dq",
+                                                      "avx512vl", "neon", "asimd", "sve"}
+    manifest = json.loads((tmp_path / "ck" / "manifest.json").read_text())
+    assert manifest["fields"]["numerics"] == numerics
+    manifest["fields"]["numerics"]["cpu_flags"] = ["sse4_2"]  # written on another CPU type
+    (tmp_path / "ck" / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(CheckpointMismatchError, match="numerics: checkpoint"):
+        cg.score(*data, **ARGS, checkpoint=tmp_path / "ck")

@@ -20,7 +20,7 @@ import numpy as np
 
 from ._aggregate import aggregate, plain
 from ._execute import call_interruptibly, run_problems
-from ._kernel import KernelOptions, run_kernel, singular_error_in_rows
+from ._kernel import KernelOptions, numerics, run_kernel, singular_error_in_rows
 from ._memory import check_memory
 from ._plan import plan_problems, resolve_seed
 from ._prepare import (
@@ -144,6 +144,7 @@ def score(
         "duplicates": duplicates,
         "ridge": None if ridge is None else float(ridge),
         "chunk_size": None if chunk_size is None else int(chunk_size),
+        "numerics": numerics(),  # back end, BLAS and CPU features: bit-identity holds for equal values
     }
     store = None
     if checkpoint is not None:
