@@ -76,9 +76,9 @@ def kill_worker_once(marker: str, *args):
     os._exit(1)
 
 
-# Killing a worker process races the nanny's restart; on a loaded 2-core machine this failed
-# twice in about ten full runs without a reproducible cause, so it gets two more tries.
-@pytest.mark.flaky(reruns=2)
+# The rows are scattered, and scattered data have no recipe: Dask's memory manager keeps as few
+# replicas as the waiting tasks need, so the killed worker may hold the last copy, and then every
+# waiting task is cancelled. run_on_cluster scatters again and resubmits what is unfinished.
 def test_a_lost_worker_is_replaced_and_the_result_is_identical(client, data, tmp_path):
     X, y = data
     from cgscore_native._kernel import KernelOptions
