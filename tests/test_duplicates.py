@@ -185,6 +185,7 @@ def test_an_explicit_ridge_is_always_used(rng):
 
 def test_the_cli_takes_a_ridge(tmp_path, rng):
     import pandas as pd
+
     from _cli_support import run_cli
 
     X = rng.normal(size=(20, 5))

@@ -58,7 +58,7 @@ def _create(make, path: Path, suffix: str) -> Path:
 def check_writable(folder: str | os.PathLike) -> None:
     """Refuse a destination folder where no file can be created, before any work is done."""
     try:
-        with tempfile.TemporaryFile(dir=folder, prefix=".cgscore-probe"):
+        with tempfile.TemporaryFile(dir=os.fspath(folder), prefix=".cgscore-probe"):
             pass
     except OSError as exc:
         raise PermissionError(f"cannot write to {folder} ({exc.strerror or exc}). Choose a writable folder.") from None

@@ -132,7 +132,8 @@ def _cpu_flags() -> list[str]:
 def score_problem(data: UnitRows, problem: Problem, options: KernelOptions, labels: Any = None) -> ProblemOutcome:
     """Score one problem; a singular Gram matrix is reported with the user's row numbers."""
     rows = problem.rows
-    ridge, pair = options.ridge, ()
+    ridge = options.ridge
+    pair: tuple[int, ...] = ()
     try:
         out = run_kernel(data.take(rows), problem.label_vector(), options, first_scored=problem.first_scored)
     except SingularGramError as exc:

@@ -216,7 +216,8 @@ def load_image_folder(
     All images must share one size unless ``image_size=(width, height)`` resizes them.
     ``mode`` is a Pillow mode ("L" or "RGB"); by default "L" when every image is greyscale,
     else "RGB". Pixels are kept as uint8, except that greyscale folders holding 16-bit, 32-bit
-    or float images (Pillow modes I;16, I, F) keep their range: uint16, int32 or float32. ``progress`` shows a bar on stderr (needs tqdm).
+    or float images (Pillow modes I;16, I, F) keep their range: uint16, int32 or float32.
+    ``progress`` shows a bar on stderr (needs tqdm).
     """
     Image = require("PIL.Image", "io", "Reading an image folder")
     folder = Path(folder)
