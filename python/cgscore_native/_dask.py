@@ -6,7 +6,7 @@ The problems and their negatives were drawn on the client before submission, and
 client aggregates the outcomes by problem key, so the result is bit-identical to the
 local run with the same seed, whatever the order in which tasks finish or are retried.
 
-Dask is an optional dependency (``pip install "cgscore-native[dask]"``): this module is
+Dask is an optional dependency (``pip install ".[all]"`` in the source folder): this module is
 imported only when a client is passed, and the workers need cgscore_native installed.
 """
 

@@ -87,13 +87,17 @@ def numerics() -> dict[str, Any]:
 
 @functools.lru_cache(maxsize=1)
 def _numerics() -> dict[str, Any]:
-    blas = ensure_blas()
+    blas = ensure_blas(warn=False)
     info = {k: v if isinstance(v, (bool, int, float, str)) or v is None else str(v)
             for k, v in dict(_core.build_info()).items() if k not in _NOT_NUMERICAL}
     out: dict[str, Any] = {"backend": "blas" if blas else "eigen", "build": info, "machine": platform.machine()}
     if blas:
-        path = str(_core.blas_info().get("path", ""))
-        out["blas"] = {"library": os.path.basename(path), **_openblas_facts(path)}
+        loaded = dict(_core.blas_info())
+        path = str(loaded.get("path", ""))
+        facts = {"config": loaded.get("config"), "core": loaded.get("corename")}
+        if not all(facts.values()):  # a core that does not report them: ask the library
+            facts = _openblas_facts(path)
+        out["blas"] = {"library": os.path.basename(path), **{k: " ".join(str(v).split()) for k, v in facts.items()}}
     out["cpu_flags"] = _cpu_flags()
     return out
 

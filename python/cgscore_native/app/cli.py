@@ -16,7 +16,8 @@ import time
 import warnings
 from typing import Any, Callable, NoReturn
 
-from ..errors import MissingDependencyError, one_line
+from .._version import __version__
+from ..errors import one_line
 
 EXIT_ERROR = 2
 
@@ -55,12 +56,15 @@ def parse_rates(text: str) -> list[float]:
     return rates
 
 
-def parse_size(text: str) -> tuple[int, int]:
-    """'32x32' as (width, height)."""
-    m = re.fullmatch(r"\s*(\d+)\s*[xX×]\s*(\d+)\s*", text)
-    if not m or int(m.group(1)) < 1 or int(m.group(2)) < 1:
-        raise argparse.ArgumentTypeError(f"{text!r}: write the image size as WIDTHxHEIGHT, e.g. 32x32")
-    return int(m.group(1)), int(m.group(2))
+def parse_size(text: str) -> tuple[int, ...]:
+    """'28x28', '32x32x3' or '3x32x32' as a tuple of whole numbers: (height, width[, channels]),
+    or channels first when the first number is 1, 3 or 4 and the last is not (CIFAR's flat rows)."""
+    m = re.fullmatch(r"\s*(\d+)\s*[xX×]\s*(\d+)\s*(?:[xX×]\s*(\d+)\s*)?", text)
+    values = tuple(int(v) for v in m.groups() if v is not None) if m else ()
+    if not values or min(values) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: write the image size as HEIGHTxWIDTH or HEIGHTxWIDTHxCHANNELS, "
+                                         "e.g. 28x28 or 32x32x3")
+    return values
 
 
 def _positive_int(text: str) -> int:
@@ -117,7 +121,9 @@ def _connect(address: str) -> Any:
     try:
         from dask.distributed import Client
     except ImportError:
-        raise MissingDependencyError("--scheduler needs dask.distributed: pip install 'dask[distributed]'") from None
+        from .._optional import missing
+
+        raise missing("dask.distributed", "--scheduler") from None
     return Client(address)
 
 
@@ -129,6 +135,8 @@ def cmd_score(args: argparse.Namespace) -> int:
     check_destination(args.output, args.force)
     check_not_input(args.output, args.input, args.labels)
     require("pandas", "io", "Writing the scores table")  # before the work, not after it
+    if str(args.output).lower().endswith(".parquet"):
+        require("pyarrow", "io", "Writing Parquet files")
     options = _engine_options(args)
     data = _load_input(args)
     client = _connect(args.scheduler) if args.scheduler is not None else None
@@ -154,7 +162,7 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from .loaders import read_scores
-    from .report import write_report
+    from .report import image_size_hint, write_report
     from .writers import check_directory, check_not_input
 
     check_directory(args.output, args.force)  # refuse before reading
@@ -164,6 +172,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     page = write_report(frame, args.output, data, top_k=args.top_k, force=args.force)
     if not args.quiet:
         print(f"wrote {page}")
+        hint = image_size_hint(data.X) if data is not None and not data.is_image else None
+        if hint:
+            print(f"note: {hint}")
     return 0
 
 
@@ -252,7 +263,9 @@ def _add_input_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--label-column", metavar="C", help="label column of a CSV/Parquet table (default: label)")
     p.add_argument("--labels", metavar="FILE",
                    help="labels for .npy features: a .npy, .txt (one per line) or .csv file")
-    p.add_argument("--image-size", metavar="WxH", type=parse_size, help="resize an image folder's images to this size")
+    p.add_argument("--image-size", metavar="HxW[xC]", type=parse_size,
+                   help="images of this size: resizes an image folder's images; draws flat rows (.npz, .npy, tables) "
+                   "as images in the report, e.g. 28x28, 32x32x3 (or 3x32x32 for channels-first rows)")
 
 
 def _add_protocol_options(p: argparse.ArgumentParser, seed: int | None, seed_help: str) -> None:
@@ -284,6 +297,7 @@ def build_parser() -> argparse.ArgumentParser:
         "example:\n  cgscore score images/ -o scores.csv && cgscore report scores.csv --data images/ -o report/",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     p = _command(sub, "score", cmd_score, "score every instance of a data set",
@@ -382,9 +396,32 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _message(exc: BaseException) -> str:
-    """The error on one line; exceptions of unexpected kinds are named, as they may be bugs."""
+    """The error on one line, in the command's terms; exceptions of unexpected kinds are named, as they may be bugs."""
     known = (ValueError, TypeError, OSError, ImportError, MemoryError)
-    return one_line(exc) if isinstance(exc, known) else f"{type(exc).__name__}: {one_line(exc)}"
+    text = cli_terms(one_line(exc))
+    return text if isinstance(exc, known) else f"{type(exc).__name__}: {text}"
+
+
+# The API's keyword arguments and the flags that set them, with the flags' placeholders.
+_FLAG_OF = {
+    "chunk_size": ("--chunk-size", "K"), "memory_limit": ("--memory-limit", "SIZE"), "n_threads": ("--threads", "T"),
+    "client": ("--scheduler", "ADDRESS"), "checkpoint": ("--checkpoint", "DIR"), "ratio": ("--ratio", "R"),
+    "repeats": ("--repeats", "K"), "seed": ("--seed", "S"), "label_column": ("--label-column", "C"),
+    "image_size": ("--image-size", "HxW"),
+}
+
+
+def cli_terms(message: str) -> str:
+    """An API message in the command line's terms: ``chunk_size=40`` → ``--chunk-size 40``,
+    ``client=...`` → ``--scheduler ADDRESS``, no Python ``None``."""
+    for name, (flag, metavar) in _FLAG_OF.items():
+        message = message.replace(f"{name}=...", f"{flag} {metavar}")
+        message = re.sub(rf"(?<![\w.-]){name}=", f"{flag} ", message)
+        if "_" in name:  # a bare identifier, not an English word such as 'ratio'
+            message = re.sub(rf"(?<![\w.-]){name}\b", flag, message)
+        message = re.sub(rf"^{name} must\b", f"{flag} must", message)  # 'seed must be ...'
+    message = re.sub(r",? or None\b", "", message)
+    return re.sub(r"\bhas None in rows\b", "has no value in rows", message)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -8,10 +8,11 @@ opened with ``allow_pickle=False``.
 
 from __future__ import annotations
 
+import difflib
 import os
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +55,7 @@ def load(
     *,
     label_column: str | None = None,
     labels: str | os.PathLike | None = None,
-    image_size: tuple[int, int] | None = None,
+    image_size: tuple[int, ...] | None = None,
     need_labels: bool = True,
     progress: bool = False,
 ) -> Dataset:
@@ -67,6 +68,8 @@ def load(
     - ``.csv``, ``.tsv``, ``.parquet``: feature columns plus ``label_column`` (default ``"label"``).
 
     With ``need_labels=False`` a ``.npy`` or ``.npz`` without labels loads with empty labels.
+    ``image_size=(height, width[, channels])`` resizes an image folder's images, and turns the
+    flat rows of any other input into images of that size (see :func:`with_image_size`).
     """
     text = os.fspath(source)
     if text in EMBEDDED and not os.path.exists(text):
@@ -77,7 +80,9 @@ def load(
             raise DataFileError(f"{text}: no such file or folder.")
         suffix = path.suffix.lower()
         if path.is_dir():
-            data = load_image_folder(path, image_size=image_size, progress=progress)
+            height, width, channels = _split_size(image_size) if image_size is not None else (0, 0, None)
+            data = load_image_folder(path, image_size=(width, height) if image_size is not None else None,
+                                     mode=_MODES.get(channels) if channels else None, progress=progress)
         elif suffix == ".npz":
             data = load_npz(path)
         elif suffix == ".npy":
@@ -94,7 +99,67 @@ def load(
             )
     if labels is not None:
         data.labels = load_labels(labels, column=label_column)
-    return _checked(data, need_labels)
+    data = _checked(data, need_labels)
+    return with_image_size(data, image_size) if image_size is not None and not data.files else data
+
+
+_MODES = {1: "L", 3: "RGB", 4: "RGBA"}
+
+
+def _split_size(image_size: Sequence[int]) -> tuple[int, int, int | None]:
+    """(height, width, channels or None) from (h, w), (h, w, c) or channels-first (c, h, w)."""
+    size = tuple(int(v) for v in image_size)
+    if len(size) not in (2, 3) or min(size) < 1:
+        raise ValueError(f"image size must be (height, width) or (height, width, channels) of whole numbers >= 1; got {size}.")
+    if len(size) == 2:
+        return size[0], size[1], None
+    if _channels_first(size):
+        return size[1], size[2], size[0]
+    return size[0], size[1], size[2]
+
+
+def _channels_first(image_size: Sequence[int]) -> bool:
+    """Three numbers whose first is a channel count (1, 3, 4) and whose last is not."""
+    return len(image_size) == 3 and image_size[0] in (1, 3, 4) and image_size[2] not in (1, 3, 4)
+
+
+def with_image_size(data: Dataset, image_size: Sequence[int]) -> Dataset:
+    """``data`` with every row reshaped to an image of ``image_size``, to be drawn as one.
+
+    ``image_size`` is ``(height, width)``, ``(height, width, channels)`` or, when the first
+    number is 1, 3 or 4 and the last is not, channels first ``(channels, height, width)``:
+    the layout of CIFAR's flat rows, turned to channels last. ``(height, width)`` also fits
+    rows of ``3·height·width`` values (channels last). The features are not copied.
+    """
+    height, width, channels = _split_size(image_size)
+    d = int(np.prod(data.X.shape[1:]))
+    if channels is None and d == 3 * height * width:
+        channels = 3
+    shape: tuple[int, ...] = (height, width) if channels is None else (height, width, channels)
+    if int(np.prod(shape)) != d:
+        given = "x".join(map(str, image_size))
+        raise DataFileError(
+            f"{data.source}: rows have {d} values but an image of {given} holds {int(np.prod(shape))}; "
+            f"pass an --image-size whose numbers multiply to {d}."
+        )
+    if channels is not None and _channels_first(image_size):
+        X = np.moveaxis(data.X.reshape((len(data), channels, height, width)), 1, -1)
+    else:
+        X = data.X.reshape((len(data),) + shape)
+    return replace(data, X=X, is_image=True)
+
+
+def _no_column(path: Path, name: str, columns: Sequence[Any], what: str = "label column") -> DataFileError:
+    """No column ``name``: the error lists the closest names (or all of a few) and the count."""
+    names = [str(c) for c in columns]
+    if len(names) <= 8:
+        listed = f"its columns: {', '.join(repr(c) for c in names)}"
+    else:
+        close = difflib.get_close_matches(name, names, n=5, cutoff=0.5)
+        close += [c for c in names if c.lower() == name.lower() and c not in close]
+        listed = (f"closest of its {len(names)} columns: {', '.join(repr(c) for c in close)}" if close
+                  else f"none of its {len(names)} columns ({names[0]!r} ... {names[-1]!r}) is close")
+    return DataFileError(f"{path}: no {what} {name!r} ({listed}); pass --label-column with the right name.")
 
 
 def load_embedded(name: str) -> Dataset:
@@ -156,9 +221,7 @@ def load_labels(path: str | os.PathLike, column: str | None = None) -> np.ndarra
         else:
             name = column or "label"
             if name not in table.columns:
-                raise DataFileError(
-                    f"{path}: {table.shape[1]} columns and none named {name!r}; pass --label-column."
-                )
+                raise _no_column(path, name, list(table.columns))
             y = table[name].to_numpy()
     else:
         raise DataFileError(f"{path}: labels must be a .npy, .txt or .csv file; got {suffix or 'no extension'}.")
@@ -178,8 +241,7 @@ def load_table(path: str | os.PathLike, label_column: str | None = None, labels_
     table = _read_table(path, text_columns=[name])
     has_labels = name in table.columns
     if not has_labels and not labels_elsewhere:
-        shown = ", ".join(map(str, list(table.columns)[:8])) + (", ..." if table.shape[1] > 8 else "")
-        raise DataFileError(f"{path}: no label column {name!r} (columns: {shown}); pass --label-column.")
+        raise _no_column(path, name, list(table.columns))
     features = table.drop(columns=[name]) if has_labels else table
     if features.shape[1] == 0:
         raise DataFileError(f"{path}: no feature columns besides the label column {name!r}.")
@@ -260,7 +322,7 @@ def load_image_folder(
     if image_size is None and len(sizes) > 1:
         shown = ", ".join(f"{w}x{h}" for w, h in sorted(sizes)[:4])
         raise DataFileError(
-            f"{folder}: images come in {len(sizes)} sizes ({shown}); pass --image-size WxH to resize them to one."
+            f"{folder}: images come in {len(sizes)} sizes ({shown}); pass --image-size HxW to resize them to one."
         )
     target = image_size or next(iter(sizes))
     arrays = []

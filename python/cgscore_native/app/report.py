@@ -10,6 +10,7 @@ is needed.
 from __future__ import annotations
 
 import html
+import math
 import os
 import warnings
 from pathlib import Path
@@ -20,7 +21,7 @@ import numpy as np
 from .._atomic import atomic_directory
 from .._optional import require
 from .._prepare import conflicting_groups
-from .loaders import Dataset
+from .loaders import Dataset, with_image_size
 
 _NEIGHBOURS = 10
 _MAX_FEATURES_SHOWN = 8
@@ -37,13 +38,20 @@ def write_report(
     suspects: int = 25,
     force: bool = False,
     title: str = "CG-score report",
+    image_size: tuple[int, ...] | None = None,
 ) -> Path:
     """Write ``index.html`` and its PNG plots into ``out_dir`` (atomically); return the page's path.
 
     ``frame`` is a scores table (``CGResult.to_frame()`` or ``writers.read_scores``); ``data``
     the data set it was computed from, in the same row order, to draw or list the instances.
+    ``image_size=(height, width[, channels])`` draws flat rows as images of that size (as
+    ``--image-size`` does; ``loaders.with_image_size`` says which layouts are understood).
     """
     require("matplotlib", "report", "The report")
+    if image_size is not None:
+        if data is None:
+            raise ValueError("image_size needs the data: pass the data set the scores came from.")
+        data = with_image_size(data, image_size)
     if data is not None and len(data) != len(frame):
         raise ValueError(
             f"the data have {len(data)} instances but the scores file has {len(frame)} rows; "
@@ -87,9 +95,30 @@ def _summary(frame, data: Dataset | None) -> str:
     if data is not None:
         facts.append(("data", _esc(data.source) + f" (instance shape {data.X.shape[1:]})"))
     items = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in facts)
+    hint = image_size_hint(data.X) if data is not None and not data.is_image else None
     return (f"<h2>Summary</h2><table class='facts'>{items}</table>"
-            "<p>High CG-scores mark irregular, hard or mislabeled instances; low ones regular, "
+            + (f"<p class='hint'><b>Images?</b> {_esc(hint)}</p>" if hint else "")
+            + "<p>High CG-scores mark irregular, hard or mislabeled instances; low ones regular, "
             "redundant instances, the first to prune.</p>")
+
+
+def image_size_hint(X: np.ndarray) -> str | None:
+    """For flat rows whose length is a square (784 = 28·28) or three squares (3072 = 32·32·3):
+    a note that they may be images, with the ``--image-size`` to draw them; else None."""
+    if X.ndim != 2:
+        return None
+    d = int(X.shape[1])
+    for channels in (1, 3):
+        side = math.isqrt(d // channels)
+        if d % channels == 0 and side >= 8 and side * side * channels == d:
+            size = f"{side}x{side}" + ("x3" if channels == 3 else "")
+            shape = f"{side}·{side}" + ("·3" if channels == 3 else "")
+            layout = (f" (or 3x{side}x{side} if each row holds the red, then the green, then the blue plane, as CIFAR's do)"
+                      if channels == 3 else "")
+            return (f"each row has {d} = {shape} values: if they are images, pass --image-size {size}{layout} "
+                    f"(in Python: write_report(..., image_size={tuple(int(v) for v in size.split('x'))})) "
+                    "to see them as pictures.")
+    return None
 
 
 def _distribution(scores: np.ndarray, labels: np.ndarray, out: Path) -> str:
