@@ -94,7 +94,7 @@ def _numerics() -> dict[str, Any]:
     if blas:
         loaded = dict(_core.blas_info())
         path = str(loaded.get("path", ""))
-        facts = {"config": loaded.get("config"), "core": loaded.get("corename")}
+        facts: dict[str, Any] = {"config": loaded.get("config"), "core": loaded.get("corename")}
         if not all(facts.values()):  # a core that does not report them: ask the library
             facts = _openblas_facts(path)
         out["blas"] = {"library": os.path.basename(path), **{k: " ".join(str(v).split()) for k, v in facts.items()}}
