@@ -68,10 +68,10 @@ def test_resume_gives_the_uninterrupted_result_without_recomputing(tmp_path, dat
 def test_files_are_plain_npz_and_json(tmp_path, data):
     cg.score(*data, **ARGS, checkpoint=tmp_path / "ck")
     manifest = json.loads((tmp_path / "ck" / "manifest.json").read_text())
-    assert manifest["format"] == 1
+    assert manifest["format"] == 2
     assert manifest["fields"]["seed_entropy"] == 11 and manifest["fields"]["chunk_size"] == 20
     with np.load(tmp_path / "ck" / "r0-c0-k0.npz", allow_pickle=False) as f:
-        assert {"positives", "scores", "diagnostics", "min_pivot_row", "a2", "b2", "ab"} <= set(f.files)
+        assert {"positives", "scores", "diagnostics", "min_pivot_row", "ridge", "near_duplicate", "a2", "b2", "ab"} <= set(f.files)
         assert f["scores"].dtype == np.float64 and f["positives"].dtype == np.int64
 
 
@@ -198,3 +198,120 @@ def test_ctrl_c_stops_the_run_and_leaves_the_checkpoint_consistent(tmp_path):
     labels = np.repeat([0, 1], 3000)
     args = dict(seed=2, repeats=2, chunk_size=600, n_threads=1)
     np.testing.assert_array_equal(cg.score(X, labels, **args, checkpoint=ck).scores, cg.score(X, labels, **args).scores)
+
+
+def test_problem_files_without_a_manifest_are_refused(tmp_path, data):
+    # Another run's problem files, its manifest lost: reusing them would mislabel them.
+    X, labels = data
+    cg.score(X[::-1], labels[::-1], **ARGS, checkpoint=tmp_path / "other")
+    (tmp_path / "other" / "manifest.json").unlink()
+    with pytest.raises(CheckpointMismatchError, match=r"problem files .*no manifest\.json"):
+        cg.score(*data, **ARGS, checkpoint=tmp_path / "other")
+    assert not (tmp_path / "other" / "manifest.json").exists()
+
+
+def _fields(data):
+    from cgscore_native._prepare import prepare_features
+    from cgscore_native.checkpoint import fingerprint
+
+    X, labels = data
+    classes, codes = np.unique(labels, return_inverse=True)
+    return fingerprint(prepare_features(np.asarray(X, dtype=np.float64))[0], codes, classes, {}, 1, False)
+
+
+def test_a_second_live_run_on_one_folder_is_refused(tmp_path, data):
+    from cgscore_native.checkpoint import Checkpoint
+    from cgscore_native.errors import CheckpointInUseError
+
+    fields = _fields(data)
+    first = Checkpoint(tmp_path / "ck", fields)
+    try:
+        mine = tmp_path / "ck" / ".r0-c0-k0.npz.abc.tmp.npz"  # a write of the first run in flight
+        mine.write_bytes(b"partial")
+        with pytest.raises(CheckpointInUseError, match=r"in use by another run .*pid"):
+            Checkpoint(tmp_path / "ck", fields)
+        import threading
+
+        errors = []
+        thread = threading.Thread(target=lambda: errors.append(_try_open(tmp_path / "ck", fields)))
+        thread.start()
+        thread.join()
+        assert isinstance(errors[0], CheckpointInUseError)
+        assert mine.exists(), "a refused run deleted a live run's temporary file"
+    finally:
+        first.close()
+    Checkpoint(tmp_path / "ck", fields).close()  # released: the folder can be reopened
+
+
+def _try_open(path, fields):
+    from cgscore_native.checkpoint import Checkpoint
+
+    try:
+        Checkpoint(path, fields).close()
+    except Exception as exc:  # returned to the test's thread
+        return exc
+    return None
+
+
+HOLD_LOCK = textwrap.dedent(
+    """
+    import sys, time
+    import numpy as np
+    from cgscore_native.checkpoint import Checkpoint
+    held = Checkpoint(sys.argv[1], {"seed_entropy": 1})
+    print("locked", flush=True)
+    time.sleep(60)
+    """
+)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX locks")
+def test_the_lock_of_a_killed_process_does_not_block(tmp_path):
+    from cgscore_native.checkpoint import Checkpoint
+    from cgscore_native.errors import CheckpointInUseError
+
+    script = tmp_path / "hold.py"
+    script.write_text(HOLD_LOCK)
+    proc = subprocess.Popen([sys.executable, str(script), str(tmp_path / "ck")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "locked"
+        with pytest.raises(CheckpointInUseError, match=f"pid {proc.pid}"):
+            Checkpoint(tmp_path / "ck", {"seed_entropy": 1})
+    finally:
+        proc.kill()
+        proc.wait()
+        proc.stdout.close()
+    Checkpoint(tmp_path / "ck", {"seed_entropy": 1}).close()
+
+
+def test_the_lock_is_released_after_a_run_and_after_an_error(tmp_path, data, monkeypatch):
+    cg.score(*data, **ARGS, checkpoint=tmp_path / "ck")
+    (tmp_path / "ck" / "r1-c2-k0.npz").unlink()
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("stopped")
+
+    with monkeypatch.context() as m:
+        m.setattr(_execute, "score_problem", fail)
+        with pytest.raises(RuntimeError, match="stopped"):
+            cg.score(*data, **ARGS, checkpoint=tmp_path / "ck")
+    cg.score(*data, **ARGS, checkpoint=tmp_path / "ck")  # not refused as in use
+
+
+def test_the_numerical_path_is_recorded_and_checked(tmp_path, data):
+    result = cg.score(*data, **ARGS, checkpoint=tmp_path / "ck")
+    numerics = result.params["numerics"]
+    assert numerics["backend"] in ("blas", "eigen")
+    if numerics["backend"] == "blas":
+        assert numerics["blas"]["library"] and "/" not in numerics["blas"]["library"]
+    if os.path.exists("/proc/cpuinfo"):
+        with open("/proc/cpuinfo") as f:
+            flags = set(next(line for line in f if line.startswith(("flags", "Features"))).split(":")[1].split())
+        assert set(numerics["cpu_flags"]) == flags & {"sse4_2", "avx", "avx2", "fma", "avx512f", "avx512dq",
+                                                      "avx512vl", "neon", "asimd", "sve"}
+    manifest = json.loads((tmp_path / "ck" / "manifest.json").read_text())
+    assert manifest["fields"]["numerics"] == numerics
+    manifest["fields"]["numerics"]["cpu_flags"] = ["sse4_2"]  # written on another CPU type
+    (tmp_path / "ck" / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(CheckpointMismatchError, match="numerics: checkpoint"):
+        cg.score(*data, **ARGS, checkpoint=tmp_path / "ck")

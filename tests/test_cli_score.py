@@ -147,3 +147,25 @@ def test_usage_errors_are_one_line(tmp_path):
 def test_help_has_an_example(command):
     proc = run_cli(command, "--help")
     assert proc.returncode == 0 and "example:" in proc.stdout and "cgscore " in proc.stdout
+
+
+def test_output_equal_to_the_input_is_refused_even_with_force(tmp_path):
+    np.savez(tmp_path / "d.npz", X=IMAGES.reshape(len(IMAGES), -1), y=LABELS)
+    pd.DataFrame({"f0": np.arange(6.0), "label": [0, 1] * 3}).to_csv(tmp_path / "t.csv", index=False)
+    before = (tmp_path / "t.csv").read_bytes()
+    proc = run_cli("score", tmp_path / "t.csv", "-o", tmp_path / "t.csv", "--force", "--quiet")
+    assert_one_line_error(proc, "destroy the input")
+    assert (tmp_path / "t.csv").read_bytes() == before
+    proc = run_cli("noise-bench", tmp_path / "d.npz", "-o", tmp_path, "--force", "--quiet", "--methods", "random")
+    assert_one_line_error(proc, "destroy the input")
+    assert (tmp_path / "d.npz").exists()
+
+
+def test_an_unwritable_destination_is_refused_before_scoring(tmp_path, monkeypatch):
+    from cgscore_native import api
+    from cgscore_native.app import cli
+
+    np.savez(tmp_path / "d.npz", X=IMAGES.reshape(len(IMAGES), -1), y=LABELS)
+    (tmp_path / "file").write_text("")
+    monkeypatch.setattr(api, "score", lambda *a, **k: pytest.fail("scored before checking the destination"))
+    assert cli.main(["score", str(tmp_path / "d.npz"), "-o", str(tmp_path / "file" / "s.csv"), "--quiet"]) == 2

@@ -99,3 +99,109 @@ def test_singular_error_is_reported_in_user_rows(rng):
     error = singular_error_in_rows(kernel_error, UnitRows(Xfull, np.ones(14)), rows, what="the problem of class 'a' (repeat 0)")
     assert error.rows == (11, 13)
     assert "at row 13" in str(error) and "with row 11" in str(error) and "ridge" in str(error)
+
+
+def straddling_pair(rng, d=8):
+    """Two rows 1 ulp apart whose normalized entry 0 lies on either side of a rounding
+    boundary of the 2^-30 grid: the native hash puts them in different cells."""
+    x = rng.normal(size=d)
+    for _ in range(20):
+        s = _core.prepare_rows(x[None, :], 1)["scale"][0]
+        x[0] = (np.floor(x[0] * s * _core.DUPLICATE_GRID) + 0.5) / _core.DUPLICATE_GRID / s
+        for k in range(-64, 64):
+            a = x.copy()
+            a[0] += k * np.spacing(x[0])
+            b = a.copy()
+            b[0] = np.nextafter(a[0], np.inf)
+            hashes = _core.prepare_rows(np.stack([a, b]), 1)["hash"]
+            if hashes[0] != hashes[1]:
+                return a, b
+    raise AssertionError("no straddling pair found")
+
+
+@pytest.fixture
+def straddling_data(rng):
+    a, b = straddling_pair(rng)
+    X = np.vstack([rng.normal(size=(30, 8)), a, b])
+    labels = np.r_[np.repeat([0, 1], 15), 0, 0]
+    return X, labels
+
+
+def test_rows_one_ulp_apart_across_a_grid_boundary_are_duplicates(straddling_data):
+    X, labels = straddling_data
+    with pytest.warns(DuplicatesWarning, match="rows 30, 31"):
+        result = cg.score(X, labels, seed=0)
+    assert [g.tolist() for g in result.duplicate_groups] == [[30, 31]]
+    assert result.ridge == 1e-6 and np.all(np.isfinite(result.scores))
+    with pytest.raises(DuplicateRowsError) as info:
+        cg.score(X, labels, seed=0, duplicates="raise")
+    assert info.value.groups == [(30, 31)]
+
+
+def escaping_detection(monkeypatch):
+    """Duplicates that the grid check misses (as any finite grid can): found only by the factorization."""
+    from cgscore_native import _prepare, api
+
+    monkeypatch.setattr(api, "prepare_features", lambda X, threads=0: (_prepare.prepare_features(X, threads)[0], []))
+
+
+def test_a_failed_factorization_under_the_ridge_policy_is_a_duplicate_finding(straddling_data, monkeypatch):
+    X, labels = straddling_data
+    expected_scores = None
+    with pytest.warns(DuplicatesWarning):
+        expected_scores = cg.score(X, labels, seed=0).scores  # found up front: every problem gets the ridge
+    escaping_detection(monkeypatch)
+    with pytest.warns(DuplicatesWarning, match=r"rows 30 and 31 .*ridge 1e-06"):
+        result = cg.score(X, labels, seed=0)
+    assert [g.tolist() for g in result.duplicate_groups] == [[30, 31]]
+    assert result.ridge == 1e-6
+    by_label = {p.label: p.ridge for p in result.problems}
+    assert by_label == {0: 1e-6, 1: 0.0}  # only the failed problem is retried with the ridge
+    # The retried problem (class 0, holding the pair) scores as with the ridge found up front.
+    rows = np.flatnonzero(labels == 0)
+    np.testing.assert_array_equal(result.scores[rows], expected_scores[rows])
+
+
+def test_a_failed_factorization_under_the_raise_policy_is_a_duplicate_error(straddling_data, monkeypatch):
+    escaping_detection(monkeypatch)
+    with pytest.raises(DuplicateRowsError, match="rows 30 and 31") as info:
+        cg.score(*straddling_data, seed=0, duplicates="raise")
+    assert info.value.groups == [(30, 31)]
+
+
+def test_an_explicit_ridge_is_always_used(rng):
+    from reference import ntk_gram
+
+    X = rng.normal(size=(20, 5))
+    y = np.repeat([1.0, -1.0], 10)
+    scores = cg.cg_score_binary(X, y, ridge=1e-2)  # no duplicates: the ridge is still applied
+    Hinv = np.linalg.inv(ntk_gram(X) + 1e-2 * np.eye(20))
+    np.testing.assert_allclose(scores, (Hinv @ y) ** 2 / np.diag(Hinv), rtol=1e-10)
+    result = cg.score(X, np.repeat([0, 1], 10), seed=0, ridge=1e-2)
+    assert result.ridge == 1e-2 and result.params["ridge"] == 1e-2
+    assert {p.ridge for p in result.problems} == {1e-2}
+    assert cg.score(X, np.repeat([0, 1], 10), seed=0).params["ridge"] is None
+
+
+def test_the_cli_takes_a_ridge(tmp_path, rng):
+    import pandas as pd
+
+    from _cli_support import run_cli
+
+    X = rng.normal(size=(20, 5))
+    np.savez(tmp_path / "d.npz", X=X, y=np.repeat([0, 1], 10))
+    proc = run_cli("score", tmp_path / "d.npz", "-o", tmp_path / "s.csv", "--seed", "0", "--ridge", "0.01", "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    written = pd.read_csv(tmp_path / "s.csv")["cg_score"].to_numpy()
+    np.testing.assert_allclose(written, cg.cg_score(X, np.repeat([0, 1], 10), seed=0, ridge=1e-2), rtol=1e-12)
+
+
+def test_a_retried_problem_resumes_from_a_checkpoint_with_its_finding(straddling_data, monkeypatch, tmp_path):
+    escaping_detection(monkeypatch)
+    with pytest.warns(DuplicatesWarning, match="rows 30 and 31"):
+        first = cg.score(*straddling_data, seed=0, checkpoint=tmp_path / "ck")
+    with pytest.warns(DuplicatesWarning, match="rows 30 and 31"):
+        resumed = cg.score(*straddling_data, seed=0, checkpoint=tmp_path / "ck")
+    np.testing.assert_array_equal(resumed.scores, first.scores)
+    assert resumed.problems == first.problems and resumed.ridge == first.ridge == 1e-6
+    assert [g.tolist() for g in resumed.duplicate_groups] == [[30, 31]]

@@ -111,7 +111,7 @@ def test_missing_labels_are_named(data):
     X, _ = data
     labels = np.array([0.0, 1.0] * 6)
     labels[4] = np.nan
-    with pytest.raises(ValueError, match="NaN in rows 4"):
+    with pytest.raises(ValueError, match=r"missing .*rows 4\b"):
         cg.cg_score(X, labels)
 
 
@@ -136,3 +136,47 @@ def test_too_large_problem_refused_against_available_memory(monkeypatch, rng):
     X = rng.normal(size=(20000, 8)).astype(np.float32)
     with pytest.raises(MemoryBudgetError, match=r"needs 3\.\d+ GiB but available memory is 1\.00 GiB"):
         cg.cg_score_binary(X, np.ones(20000))
+
+
+@pytest.mark.parametrize(
+    "missing",
+    [np.nan, None, float("nan")],
+    ids=["np.nan", "None", "float-nan"],
+)
+def test_missing_labels_in_object_arrays_are_named(data, missing):
+    # An object column with one missing value must not become a class of its own.
+    X, _ = data
+    labels = np.array(["a", "b"] * 6, dtype=object)
+    labels[5] = missing
+    with pytest.raises(ValueError, match=r"missing .*rows 5\b"):
+        cg.cg_score(X, labels)
+
+
+def test_missing_labels_of_pandas_columns_are_named(data):
+    pd = pytest.importorskip("pandas")
+    X, _ = data
+    text = pd.Series(["a", "b"] * 6, dtype=object)
+    text[3] = np.nan
+    with pytest.raises(ValueError, match=r"missing .*rows 3\b"):
+        cg.cg_score(X, text)
+    nullable = pd.array([0, 1] * 6, dtype="Int64")
+    nullable[7] = pd.NA
+    with pytest.raises(ValueError, match=r"missing .*rows 7\b"):
+        cg.cg_score(X, pd.Series(nullable))
+    dates = pd.Series(pd.to_datetime(["2020-01-01", "2021-01-01"] * 6))
+    dates[2] = pd.NaT
+    with pytest.raises(ValueError, match=r"missing .*rows 2\b"):
+        cg.cg_score(X, dates)
+    strings = pd.Series(["a", "b"] * 6, dtype="string")
+    strings[9] = pd.NA
+    with pytest.raises(ValueError, match=r"missing .*rows 9\b"):
+        cg.cg_score(X, strings)
+
+
+def test_a_feature_passed_as_labels_is_refused(rng):
+    X = rng.normal(size=(40, 3))
+    with pytest.raises(ValueError, match="distinct non-integer"):
+        cg.cg_score(X, X[:, 0])
+    # Integer-valued floats and a few repeated float values are labels.
+    assert cg.cg_score(X, np.repeat([0.0, 1.0], 20), seed=0).shape == (40,)
+    assert cg.cg_score(X, np.repeat([0.5, 1.5], 20), seed=0).shape == (40,)

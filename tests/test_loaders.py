@@ -221,3 +221,42 @@ def test_table_of_features_with_a_labels_file(tmp_path):
     data = load(tmp_path / "f.parquet", labels=tmp_path / "y.npy")
     np.testing.assert_array_equal(data.X, X)
     np.testing.assert_array_equal(data.labels, Y)
+
+
+def test_labels_named_na_or_empty_are_labels(tmp_path):
+    pd = pytest.importorskip("pandas")
+    (tmp_path / "y.txt").write_text("NA\n\nb\nNA\n\nb\n")
+    assert list(load_labels(tmp_path / "y.txt")) == ["NA", "", "b", "NA", "", "b"]
+    (tmp_path / "y.csv").write_text("label\nNA\n\nb\nNA\n")
+    assert list(load_labels(tmp_path / "y.csv")) == ["NA", "", "b", "NA"]
+    table = pd.DataFrame({"f0": [1.0, 2.0, 3.0, 4.0], "label": ["NA", "", "null", "NA"]})
+    table.to_csv(tmp_path / "t.csv", index=False)
+    data = load(tmp_path / "t.csv", label_column="label")
+    assert list(data.labels) == ["NA", "", "null", "NA"]
+    # Missing feature values are still found (and refused) as missing.
+    (tmp_path / "bad.csv").write_text("f0,label\n1.0,a\nNA,b\n")
+    with pytest.raises(DataFileError, match="NaN"):
+        load(tmp_path / "bad.csv", label_column="label")
+
+
+@pytest.mark.parametrize("mode, dtype", [("I;16", np.uint16), ("I", np.int32), ("F", np.float32)])
+def test_image_folder_keeps_the_range_of_16_bit_and_float_images(tmp_path, mode, dtype):
+    Image = pytest.importorskip("PIL.Image")
+    rng = np.random.default_rng(0)
+    pixels = {
+        "I;16": lambda: rng.integers(0, 2**16, size=(6, 5)).astype(np.uint16),
+        "I": lambda: rng.integers(-(2**20), 2**20, size=(6, 5)).astype(np.int32),
+        "F": lambda: rng.normal(size=(6, 5)).astype(np.float32) * 1000,
+    }[mode]
+    written = []
+    for cls in ("a", "b"):
+        (tmp_path / cls).mkdir()
+        for k in range(3):
+            array = pixels()
+            image = Image.fromarray(array)
+            assert image.mode == mode
+            image.save(tmp_path / cls / f"{k}.{'png' if mode == 'I;16' else 'tif'}")
+            written.append(array)
+    data = load_image_folder(tmp_path)
+    assert data.X.dtype == dtype
+    np.testing.assert_array_equal(data.X, np.stack(written))

@@ -58,3 +58,35 @@ def test_atomic_directory_failure_and_replace(tmp_path):
         (tmp / "b.txt").write_text("2")
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["b.txt"]
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
+
+
+@pytest.mark.skipif(__import__("sys").platform == "win32", reason="POSIX permissions")
+@pytest.mark.parametrize("umask", [0o022, 0o027, 0o002], ids=oct)
+def test_outputs_respect_the_umask(tmp_path, umask):
+    import os
+    import stat
+
+    previous = os.umask(umask)
+    try:
+        write_table(FRAME, tmp_path / "s.csv")
+        with atomic_directory(tmp_path / "out") as tmp:
+            (tmp / "index.html").write_text("x")
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE((tmp_path / "s.csv").stat().st_mode) == 0o666 & ~umask
+    assert stat.S_IMODE((tmp_path / "out").stat().st_mode) == 0o777 & ~umask
+
+
+@pytest.mark.parametrize("name", ["s.csv", "s.parquet", "s.npz"])
+def test_labels_named_na_or_empty_round_trip(tmp_path, name):
+    frame = pd.DataFrame({"index": np.arange(4), "label": ["NA", "", "null", "b"], "cg_score": [0.5, 1.5, 2.5, 3.5]})
+    write_table(frame, tmp_path / name)
+    assert list(read_scores(tmp_path / name)["label"]) == ["NA", "", "null", "b"]
+
+
+def test_an_unwritable_destination_is_refused_before_the_work(tmp_path):
+    from cgscore_native.writers import check_destination
+
+    (tmp_path / "file").write_text("")
+    with pytest.raises(OSError, match="cannot write"):
+        check_destination(tmp_path / "file" / "s.csv", force=False)

@@ -21,6 +21,7 @@ from .api import cg_score, cg_score_binary, score
 from .datasets import load_digits
 from .errors import (
     BlasFallbackWarning,
+    CheckpointInUseError,
     CheckpointMismatchError,
     DuplicateRowsError,
     DuplicatesWarning,
@@ -41,6 +42,7 @@ def build_info() -> dict:
 __all__ = [
     "BlasFallbackWarning",
     "CGResult",
+    "CheckpointInUseError",
     "CheckpointMismatchError",
     "DuplicateRowsError",
     "DuplicatesWarning",

@@ -46,6 +46,7 @@ def aggregate(outcomes: list[ProblemOutcome], n: int, repeats: int, subterms: bo
                 min_pivot_row=outcome.min_pivot_row,
                 condition_estimate=outcome.condition_estimate,
                 chunk=problem.chunk,
+                ridge=outcome.ridge,
             )
         )
     missing = np.flatnonzero(np.isnan(by_repeat).any(axis=0))

@@ -12,6 +12,7 @@ imported only when a client is passed, and the workers need cgscore_native insta
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -25,6 +26,10 @@ from .errors import SingularGramError
 # Tasks that raise are retried this many times; a worker that dies mid-task is handled by
 # the scheduler (its tasks move to other workers), bounded by distributed.scheduler.allowed-failures.
 DEFAULT_RETRIES = 2
+# Times the scattered rows may be lost with a dead worker (each time they are scattered again).
+MAX_DATA_LOSSES = 3
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -68,12 +73,48 @@ def run_on_cluster(
     """Outcomes of the problems, keyed by ``Problem.key``; on_result sees each as it arrives.
 
     On an error or Ctrl-C the remaining tasks are cancelled before the exception propagates.
+    A worker that dies mid-task is replaced by Dask and its task rerun elsewhere; if it held the
+    last copy of the scattered rows, they are scattered again and the unfinished problems resubmitted.
     """
+    outcomes: dict[tuple[int, int, int], ProblemOutcome] = {}
+    pending = list(problems)
+    bar = progress_bar(len(pending), progress and bool(pending), "CG-score (dask)")
+    try:
+        for attempt in range(MAX_DATA_LOSSES + 1):
+            if not pending:
+                break
+            if attempt:
+                logger.warning("a worker died with the only copy of the scattered rows; scattering them again "
+                               "and resubmitting %d problem(s)", len(pending))
+            _run_batch(client, data, pending, options, labels, retries, task, outcomes, on_result, bar)
+            pending = [p for p in pending if p.key not in outcomes]
+        if pending:
+            raise RuntimeError(
+                f"the Dask cluster lost the scattered rows {MAX_DATA_LOSSES + 1} times (workers died); "
+                f"{len(pending)} problem(s) were not scored. Check the workers' logs and memory."
+            )
+    finally:
+        bar.close()
+    return outcomes
+
+
+def _run_batch(
+    client: Any,
+    data: UnitRows,
+    problems: list[Problem],
+    options: KernelOptions,
+    labels: Any,
+    retries: int,
+    task: Callable,
+    outcomes: dict[tuple[int, int, int], ProblemOutcome],
+    on_result: Callable[[ProblemOutcome], None] | None,
+    bar: Any,
+) -> None:
+    """Scatter the rows and run the problems into ``outcomes``; returns early when the rows are lost."""
+    from concurrent.futures import CancelledError
+
     from distributed import as_completed
 
-    outcomes: dict[tuple[int, int, int], ProblemOutcome] = {}
-    if not problems:
-        return outcomes
     scattered = client.scatter(data, broadcast=True, hash=False)
     run = uuid.uuid4().hex[:12]
     futures = [
@@ -83,10 +124,15 @@ def run_on_cluster(
         )
         for p in problems
     ]
-    bar = progress_bar(len(futures), progress, "CG-score (dask)")
     try:
         for future in as_completed(futures):
-            outcome = future.result()
+            try:
+                outcome = future.result()
+            except CancelledError:
+                # Scattered data have no recipe: if the worker holding the last copy dies
+                # (Dask's memory manager keeps as few replicas as the waiting tasks need),
+                # every task waiting for it is cancelled. The caller scatters them again.
+                return
             if isinstance(outcome, _Singular):
                 raise SingularGramError(outcome.message, outcome.pivot_index, outcome.pivot_value, rows=outcome.rows)
             outcomes[outcome.problem.key] = outcome
@@ -94,6 +140,4 @@ def run_on_cluster(
                 on_result(outcome)
             bar.update(1)
     finally:
-        bar.close()
         client.cancel(futures + [scattered])
-    return outcomes

@@ -77,6 +77,8 @@ def as_label_codes(labels: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
     if hasattr(labels, "detach") and hasattr(labels, "cpu"):
         labels = labels.detach().cpu().numpy()
     elif hasattr(labels, "to_numpy"):
+        if hasattr(labels, "isna"):  # pandas: its own notion of missing (NaN, None, pd.NA, NaT)
+            _reject_missing_labels(np.flatnonzero(np.asarray(labels.isna()).reshape(-1)))
         labels = labels.to_numpy()
     if isinstance(labels, (str, bytes)):
         raise TypeError("labels must be a sequence with one label per instance, not a single string.")
@@ -87,11 +89,8 @@ def as_label_codes(labels: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(f"labels must be one-dimensional (one label per instance); got shape {arr.shape}.")
     if arr.shape[0] != n:
         raise ValueError(f"labels has {arr.shape[0]} entries but X has {n} instances. Give one label per instance.")
-    if arr.dtype.kind == "f" and np.isnan(arr).any():
-        raise ValueError(f"labels has NaN in rows {format_rows(np.flatnonzero(np.isnan(arr)))}. Every instance needs a label.")
-    if arr.dtype == object and any(v is None for v in arr):
-        rows = [i for i, v in enumerate(arr) if v is None]
-        raise ValueError(f"labels has None in rows {format_rows(rows)}. Every instance needs a label.")
+    _reject_missing_labels(missing_labels(arr))
+    _reject_feature_as_labels(arr)
     try:
         classes, codes = np.unique(arr, return_inverse=True)
     except TypeError as exc:
@@ -103,6 +102,50 @@ def as_label_codes(labels: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
             f"labels hold {classes.size} distinct value(s); the CG-score compares classes, so at least 2 are needed."
         )
     return classes, codes.reshape(-1).astype(np.intp)
+
+
+def missing_labels(arr: np.ndarray) -> np.ndarray:
+    """Rows whose label is missing: NaN, NaT, None or pandas' NA, whatever the dtype."""
+    if arr.dtype.kind in "fc":
+        return np.flatnonzero(np.isnan(arr))
+    if arr.dtype.kind in "mM":
+        return np.flatnonzero(np.isnat(arr))
+    if arr.dtype == object:
+        return np.flatnonzero([_is_missing(v) for v in arr])
+    return np.empty(0, dtype=np.intp)
+
+
+def _is_missing(value: Any) -> bool:
+    if value is None or type(value).__name__ in ("NAType", "NaTType"):
+        return True
+    try:
+        return bool(value != value)  # NaN of any float type, NaT of numpy
+    except (TypeError, ValueError):
+        return False
+
+
+def _reject_missing_labels(rows: np.ndarray) -> None:
+    if rows.size:
+        raise ValueError(
+            f"labels are missing (None, NaN, NA or NaT) in rows {format_rows(rows)}. "
+            "Every instance needs a label: fill these in or drop the rows."
+        )
+
+
+# A float label column whose values are mostly distinct non-integers is a feature picked by mistake.
+_FEATURE_LIKE_FRACTION = 0.5
+
+
+def _reject_feature_as_labels(arr: np.ndarray) -> None:
+    if arr.dtype.kind != "f" or arr.size < 4:
+        return
+    values = np.unique(arr)
+    fractional = int(np.count_nonzero(values != np.round(values)))
+    if fractional > _FEATURE_LIKE_FRACTION * arr.size:
+        raise ValueError(
+            f"labels look like a feature, not classes: {fractional} of {arr.size} values are distinct non-integer "
+            "floats. Pass the class column; to score these values as classes anyway, convert them to str."
+        )
 
 
 def as_signed_labels(y: Any, n: int) -> np.ndarray:

@@ -20,16 +20,24 @@ import numpy as np
 
 from ._aggregate import aggregate, plain
 from ._execute import call_interruptibly, run_problems
-from ._kernel import KernelOptions, run_kernel, singular_error_in_rows
+from ._kernel import KernelOptions, numerics, run_kernel, singular_error_in_rows
 from ._memory import check_memory
 from ._plan import plan_problems, resolve_seed
-from ._prepare import DuplicatePolicy, conflicting_groups, duplicate_policy, prepare_features
+from ._prepare import (
+    DEFAULT_RIDGE,
+    DuplicatePolicy,
+    conflicting_groups,
+    duplicate_policy,
+    fallback_ridge,
+    merge_groups,
+    near_duplicate_error,
+    prepare_features,
+    warn_near_duplicates,
+)
 from ._validate import as_feature_matrix, as_label_codes, as_signed_labels, check_protocol_args, check_threads
 from .checkpoint import Checkpoint, fingerprint, stored_entropy
 from .errors import SingularGramError
 from .result import CGResult
-
-DEFAULT_RIDGE = 1e-6
 
 __all__ = ["DEFAULT_RIDGE", "DuplicatePolicy", "cg_score", "cg_score_binary", "score"]
 
@@ -44,7 +52,7 @@ def score(
     n_threads: int | None = None,
     subterms: bool = False,
     duplicates: DuplicatePolicy = "ridge",
-    ridge: float = DEFAULT_RIDGE,
+    ridge: float | None = None,
     memory_limit: int | str | None = None,
     progress: bool = False,
     client: Any = None,
@@ -75,10 +83,15 @@ def score(
         Also return the sub-terms ``a2``, ``b2``, ``ab`` (SPEC §1) in ``result.subterms``.
     duplicates : {"ridge", "raise"}
         What to do when rows are equal after normalization (their Gram matrix is singular).
-        "ridge" (default) adds ``ridge`` to the diagonal of every problem's Gram matrix and warns;
+        "ridge" (default) adds a ridge to the diagonal of every problem's Gram matrix and warns;
         "raise" raises DuplicateRowsError. Either way the groups are in ``result.duplicate_groups``.
-    ridge : float
-        The diagonal shift used by the "ridge" policy when duplicates exist (ignored otherwise).
+        Rows that escape the check (equal to working precision, but not on the 2^-30 grid) make a
+        problem's factorization fail: "ridge" then reports the pair as duplicates, warns and scores
+        that problem again with the default ridge; "raise" raises DuplicateRowsError naming them.
+    ridge : float or None
+        A shift of every Gram matrix's diagonal. A number is always used, duplicates or not.
+        None (default): 1e-6 (``DEFAULT_RIDGE``) under the "ridge" policy when duplicates exist,
+        else none. ``result.ridge`` is the largest used; ``result.problems[i].ridge`` each one's.
     memory_limit : int, str or None
         A budget for the run, in bytes or as a string like "4GiB" or "500MB". The run is refused
         up front, before anything large is allocated, if its peak (the largest problem's n×n
@@ -129,16 +142,33 @@ def score(
         "ratio": float(ratio),
         "repeats": int(repeats),
         "duplicates": duplicates,
-        "ridge": float(ridge),
+        "ridge": None if ridge is None else float(ridge),
         "chunk_size": None if chunk_size is None else int(chunk_size),
+        "numerics": numerics(),  # back end, BLAS and CPU features: bit-identity holds for equal values
     }
     store = None
     if checkpoint is not None:
         store = Checkpoint(checkpoint, fingerprint(data, codes, classes, params, entropy, subterms))
-    options = KernelOptions(ridge=used_ridge, subterms=subterms, n_threads=threads)
-    outcomes = run_problems(
-        data, problems, options, labels=classes, checkpoint=store, client=client, progress=progress
+    options = KernelOptions(
+        ridge=used_ridge, subterms=subterms, n_threads=threads, fallback_ridge=fallback_ridge(duplicates, ridge, used_ridge)
     )
+    try:
+        outcomes = run_problems(
+            data, problems, options, labels=classes, checkpoint=store, client=client, progress=progress
+        )
+    except SingularGramError as exc:
+        if duplicates == "raise" and used_ridge == 0 and len(exc.rows) == 2:
+            raise near_duplicate_error(exc.rows) from None
+        raise
+    finally:
+        if store is not None:
+            store.close()
+    pairs = sorted({o.near_duplicate for o in outcomes if o.near_duplicate})
+    if pairs:  # duplicates the grid check missed, found by a failed factorization
+        warn_near_duplicates(pairs, options.fallback_ridge)
+        groups = merge_groups(groups + [np.array(p) for p in pairs])
+        conflicting = conflicting_groups(groups, codes)
+        used_ridge = max(o.ridge for o in outcomes)
     total = aggregate(outcomes, n, int(repeats), subterms, classes)
     return CGResult(
         scores=total.mean,
@@ -166,7 +196,7 @@ def cg_score(
     seed: int | None = None,
     n_threads: int | None = None,
     duplicates: DuplicatePolicy = "ridge",
-    ridge: float = DEFAULT_RIDGE,
+    ridge: float | None = None,
     memory_limit: int | str | None = None,
     progress: bool = False,
     client: Any = None,
@@ -202,7 +232,7 @@ def cg_score_binary(
     *,
     n_threads: int | None = None,
     duplicates: DuplicatePolicy = "ridge",
-    ridge: float = DEFAULT_RIDGE,
+    ridge: float | None = None,
     memory_limit: int | str | None = None,
 ) -> np.ndarray:
     """Exact CG-scores of every instance of one binary problem (SPEC §1).
@@ -221,7 +251,19 @@ def cg_score_binary(
     try:
         out = call_interruptibly(run_kernel, data, Y, KernelOptions(ridge=used_ridge, n_threads=threads))
     except SingularGramError as exc:
-        raise singular_error_in_rows(exc, data, np.arange(n), what="the binary problem") from None
+        error = singular_error_in_rows(exc, data, np.arange(n), what="the binary problem")
+        if used_ridge != 0 or len(error.rows) != 2:
+            raise error from None
+        if duplicates == "raise":
+            raise near_duplicate_error(error.rows) from None
+        retry = fallback_ridge(duplicates, ridge, used_ridge)
+        if retry == 0:
+            raise error from None
+        warn_near_duplicates([error.rows], retry)  # duplicates the grid check missed
+        try:
+            out = call_interruptibly(run_kernel, data, Y, KernelOptions(ridge=retry, n_threads=threads))
+        except SingularGramError as again:
+            raise singular_error_in_rows(again, data, np.arange(n), what="the binary problem") from None
     scores: np.ndarray = out["scores"]
     return scores if Y.ndim == 2 else scores[:, 0]
 

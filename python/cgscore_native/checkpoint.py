@@ -9,7 +9,12 @@ Each file is written to a temporary file and moved into place (``_atomic.atomic_
 problem's file is either complete or absent, whenever the run is stopped. Nothing is
 pickled: arrays go through ``np.savez``/``np.load(allow_pickle=False)`` and the manifest is
 JSON. A rerun compares its own fingerprint with the manifest and refuses a checkpoint of
-other data or other arguments, naming what differs.
+other data or other arguments, naming what differs; problem files without a manifest are
+refused too (nothing says which run wrote them).
+
+An open checkpoint holds an exclusive lock on ``.lock`` (``fcntl.flock``), so a second live run on
+the same directory, in this process or another, is refused; the operating system releases the
+lock when its process dies, so a killed run never blocks the next one.
 """
 
 from __future__ import annotations
@@ -29,12 +34,19 @@ from ._kernel import SUBTERMS, ProblemOutcome
 from ._plan import Problem
 from ._prepare import UnitRows
 from ._version import __version__
-from .errors import CheckpointMismatchError
+from .errors import CheckpointInUseError, CheckpointMismatchError
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: no lock
+    fcntl = None  # type: ignore[assignment]
 
 __all__ = ["Checkpoint", "CheckpointMismatchError", "fingerprint", "stored_entropy"]
 
-FORMAT = 1
+FORMAT = 2
 MANIFEST = "manifest.json"
+LOCK = ".lock"
+PROBLEM_GLOB = "r*-c*-k*.npz"
 
 
 def digest(*arrays: np.ndarray) -> str:
@@ -91,15 +103,42 @@ class Checkpoint:
         """
         self.path = Path(path)
         self.fields = {key: _jsonable(value) for key, value in fields.items()}
-        manifest = self.path / MANIFEST
-        if manifest.exists():
-            self._check_same_run(_read_manifest(manifest))
-        else:
-            if self.path.exists() and not self.path.is_dir():
-                raise ValueError(f"checkpoint {str(self.path)!r} exists and is not a directory. Pass a directory path.")
-            self.path.mkdir(parents=True, exist_ok=True)
-            atomic_write(manifest, json.dumps({"format": FORMAT, "fields": self.fields}, indent=2).encode())
-        self._drop_temporaries()
+        if self.path.exists() and not self.path.is_dir():
+            raise ValueError(f"checkpoint {str(self.path)!r} exists and is not a directory. Pass a directory path.")
+        self.path.mkdir(parents=True, exist_ok=True)
+        self._lock = _lock(self.path / LOCK)
+        try:
+            manifest = self.path / MANIFEST
+            if manifest.exists():
+                self._check_same_run(_read_manifest(manifest))
+            else:
+                orphans = sorted(f.name for f in self.path.glob(PROBLEM_GLOB))
+                if orphans:
+                    raise CheckpointMismatchError(
+                        f"checkpoint {str(self.path)!r} holds problem files ({', '.join(orphans[:3])}"
+                        f"{', ...' if len(orphans) > 3 else ''}) but no manifest.json, so nothing says which run "
+                        "wrote them. Delete them or choose another path."
+                    )
+                atomic_write(manifest, json.dumps({"format": FORMAT, "fields": self.fields}, indent=2).encode())
+            self._drop_temporaries()  # under the lock: they are a dead run's
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        """Release the directory's lock (the files stay); safe to call twice."""
+        if getattr(self, "_lock", None) is not None:
+            self._lock.close()
+            self._lock = None
+
+    def __enter__(self) -> Checkpoint:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        self.close()
 
     def load(self, problem: Problem) -> ProblemOutcome | None:
         """The stored outcome of a problem, or None if it has not finished yet."""
@@ -111,6 +150,7 @@ class Checkpoint:
                 positives, scores = stored["positives"], stored["scores"]
                 subterms = {name: stored[name] for name in SUBTERMS} if "a2" in stored.files else None
                 diagnostics, pivot_row = stored["diagnostics"], int(stored["min_pivot_row"])
+                ridge, pair = float(stored["ridge"]), tuple(int(r) for r in stored["near_duplicate"])
         except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
             # Our own writes are atomic; this is damage from outside (disk, a hand edit).
             raise CheckpointMismatchError(
@@ -128,6 +168,8 @@ class Checkpoint:
             min_pivot=float(diagnostics[0]),
             min_pivot_row=pivot_row,
             condition_estimate=float(diagnostics[1]),
+            ridge=ridge,
+            near_duplicate=pair,
         )
 
     def save(self, outcome: ProblemOutcome) -> None:
@@ -137,6 +179,8 @@ class Checkpoint:
             "scores": outcome.scores,
             "diagnostics": np.array([outcome.min_pivot, outcome.condition_estimate]),
             "min_pivot_row": np.array(outcome.min_pivot_row, dtype=np.int64),
+            "ridge": np.array(outcome.ridge),
+            "near_duplicate": np.array(outcome.near_duplicate, dtype=np.int64),
         }
         if outcome.subterms is not None:
             arrays.update(outcome.subterms)
@@ -170,6 +214,28 @@ class Checkpoint:
                 tmp.unlink()
             except OSError:
                 pass
+
+
+def _lock(path: Path) -> Any:
+    """An open file holding an exclusive lock on ``path``; CheckpointInUseError when a live run holds it."""
+    handle = open(path, "a+")
+    if fcntl is None:  # pragma: no cover
+        return handle
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.seek(0)
+        holder = handle.read().strip() or "unknown"
+        handle.close()
+        raise CheckpointInUseError(
+            f"checkpoint {str(path.parent)!r} is in use by another run (pid {holder}). Wait for it to finish, "
+            "or choose another path."
+        ) from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(str(os.getpid()))
+    handle.flush()
+    return handle
 
 
 def _read_manifest(path: Path) -> dict:

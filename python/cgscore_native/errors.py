@@ -43,6 +43,10 @@ class CheckpointMismatchError(ValueError):
     """The checkpoint directory belongs to another run (other data, arguments or version)."""
 
 
+class CheckpointInUseError(OSError):
+    """Another live run holds the checkpoint directory's lock."""
+
+
 class DataFileError(ValueError):
     """A data file is missing, corrupt, pickled, wrongly shaped or holds NaN; the message says which."""
 

@@ -22,6 +22,7 @@ class ProblemReport:
     # never above the true value, and within a factor of 3 of it in practice
     condition_estimate: float
     chunk: int = 0  # the chunk of the class's rows in chunked mode (chunk_size=...), else 0
+    ridge: float = 0.0  # the shift of this problem's Gram diagonal
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ class CGResult:
     duplicate_groups: list[np.ndarray]
     conflicting_groups: list[np.ndarray]  # duplicate groups whose members carry different labels
     problems: list[ProblemReport]
-    ridge: float
+    ridge: float  # the largest ridge any problem used (each problem's is in its report)
     seed: int  # the entropy the negatives were drawn from: pass it back to reproduce the run
     params: dict[str, Any] = field(default_factory=dict)
     subterms: dict[str, np.ndarray] | None = None

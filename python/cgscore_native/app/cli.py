@@ -87,6 +87,16 @@ def _fraction(text: str) -> float:
     return value
 
 
+def _ridge(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not (value >= 0 and value != float("inf")):
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a number >= 0, e.g. 1e-4")
+    return value
+
+
 # -- commands -----------------------------------------------------------------------------------
 
 
@@ -101,7 +111,8 @@ def _load_input(args: argparse.Namespace, need_labels: bool = True):
 def _engine_options(args: argparse.Namespace) -> dict[str, Any]:
     """Keyword arguments for score() from the engine flags, only those the user gave (the
     cluster's client is made separately, by _connect, after the input is checked)."""
-    wanted = {"chunk_size": args.chunk_size, "checkpoint": args.checkpoint, "memory_limit": args.memory_limit}
+    wanted = {"chunk_size": args.chunk_size, "checkpoint": args.checkpoint, "memory_limit": args.memory_limit,
+              "ridge": getattr(args, "ridge", None)}
     return {k: v for k, v in wanted.items() if v is not None}
 
 
@@ -119,9 +130,10 @@ def _connect(address: str) -> Any:
 def cmd_score(args: argparse.Namespace) -> int:
     from .._optional import require
     from ..api import score
-    from .writers import check_destination, write_table
+    from .writers import check_destination, check_not_input, write_table
 
     check_destination(args.output, args.force)
+    check_not_input(args.output, args.input, args.labels)
     require("pandas", "io", "Writing the scores table")  # before the work, not after it
     if str(args.output).lower().endswith(".parquet"):
         require("pyarrow", "io", "Writing Parquet files")
@@ -151,7 +163,10 @@ def cmd_score(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from .loaders import read_scores
     from .report import image_size_hint, write_report
+    from .writers import check_directory, check_not_input
 
+    check_directory(args.output, args.force)  # refuse before reading
+    check_not_input(args.output, args.scores, args.data)
     frame = read_scores(args.scores)
     data = _load_input(args, need_labels=False) if args.data is not None else None
     page = write_report(frame, args.output, data, top_k=args.top_k, force=args.force)
@@ -166,9 +181,10 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_prune(args: argparse.Namespace) -> int:
     from .loaders import read_scores
     from .prune import KEEP_FORMATS, keep_indices, write_keep_list
-    from .writers import check_destination
+    from .writers import check_destination, check_not_input
 
     check_destination(args.output, args.force, KEEP_FORMATS)
+    check_not_input(args.output, args.scores)
     frame = read_scores(args.scores)
     kept = keep_indices(frame["cg_score"].to_numpy(), frame["label"].to_numpy(), args.keep, args.drop)
     write_keep_list(kept, args.output, force=args.force, frame=frame)
@@ -181,13 +197,14 @@ def cmd_prune(args: argparse.Namespace) -> int:
 def cmd_noise_bench(args: argparse.Namespace) -> int:
     from .._progress import progress_bar
     from ..experiments.noise_bench import METHODS, default_methods, run_noise_bench, to_markdown, write_noise_bench
-    from .writers import check_directory
+    from .writers import check_directory, check_not_input
 
     methods = default_methods() if args.methods is None else [m.strip() for m in args.methods.split(",") if m.strip()]
     unknown = [m for m in methods if m not in METHODS]
     if unknown:
         raise ValueError(f"unknown method(s) {', '.join(unknown)}; choose from {', '.join(METHODS)}")
     check_directory(args.output, args.force)  # refuse now, not after minutes of work
+    check_not_input(args.output, args.input)
     data = _load_input(args)
     bar = progress_bar(len(args.rates) * len(methods), not args.quiet, "noise-bench", unit="run")
     try:
@@ -296,6 +313,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ratio", type=float, default=1.0, help="negatives drawn per positive (default 1.0)")
     _add_protocol_options(p, seed=None, seed_help="seed of the negatives' draw (default: fresh, printed)")
     p.add_argument("--subterms", action="store_true", help="also write the sub-terms a2, b2, ab")
+    p.add_argument("--ridge", type=_ridge, metavar="R",
+                   help="add R to every Gram diagonal (default: 1e-6, and only when duplicates are found)")
     _add_output_options(p, "overwrite OUT if it exists", "no progress bar and no summary")
     engine = p.add_argument_group("large data (passed to score() only when given)")
     engine.add_argument("--chunk-size", type=_positive_int, metavar="K", help="score in chunks of K instances")

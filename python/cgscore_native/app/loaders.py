@@ -209,11 +209,13 @@ def load_labels(path: str | os.PathLike, column: str | None = None) -> np.ndarra
             lines = path.read_text(encoding="utf-8").splitlines()
         except (OSError, UnicodeDecodeError) as exc:
             raise DataFileError(f"{path}: could not read labels ({one_line(exc)}).") from None
-        while lines and not lines[-1].strip():
+        while lines and not lines[-1].strip():  # blank lines at the end; an empty line elsewhere is an empty label
             lines.pop()
         y = _parse_label_strings([line.strip() for line in lines])
     elif suffix in (".csv", ".tsv"):
-        table = _read_table(path)
+        table = _read_table(path, text_columns=None, skip_blank_lines=False)  # a blank line is an empty label
+        while len(table) and (table.iloc[-1] == "").all():  # ... except at the end
+            table = table.iloc[:-1]
         if table.shape[1] == 1:
             y = table.iloc[:, 0].to_numpy()
         else:
@@ -235,8 +237,8 @@ def load_table(path: str | os.PathLike, label_column: str | None = None, labels_
     column is all features.
     """
     path = Path(path)
-    table = _read_table(path)
     name = label_column or "label"
+    table = _read_table(path, text_columns=[name])
     has_labels = name in table.columns
     if not has_labels and not labels_elsewhere:
         raise _no_column(path, name, list(table.columns))
@@ -275,7 +277,9 @@ def load_image_folder(
 
     All images must share one size unless ``image_size=(width, height)`` resizes them.
     ``mode`` is a Pillow mode ("L" or "RGB"); by default "L" when every image is greyscale,
-    else "RGB". Pixels are kept as uint8. ``progress`` shows a bar on stderr (needs tqdm).
+    else "RGB". Pixels are kept as uint8, except that greyscale folders holding 16-bit, 32-bit
+    or float images (Pillow modes I;16, I, F) keep their range: uint16, int32 or float32.
+    ``progress`` shows a bar on stderr (needs tqdm).
     """
     Image = require("PIL.Image", "io", "Reading an image folder")
     folder = Path(folder)
@@ -303,8 +307,17 @@ def load_image_folder(
             bar.close()
             raise DataFileError(f"{f}: not a readable image ({one_line(exc)}).") from None
     bar.close()
+    dtype: Any = np.uint8
     if mode is None:
-        mode = "L" if all(im.mode in ("L", "1", "I;16", "I", "F") for im in images) else "RGB"
+        mode = "L" if all(im.mode in _GREY_MODES for im in images) else "RGB"
+        if mode == "L" and any(im.mode in _DEEP_MODES for im in images):
+            # 16-bit, 32-bit and float greyscale keep their range (converting to "L" saturates it):
+            # float32 when any is float, else int32 (uint16 when all are 16-bit).
+            mode = "F" if any(im.mode == "F" for im in images) else "I"
+            if mode == "I" and all(im.mode.startswith("I;16") for im in images):
+                dtype = np.uint16
+            else:
+                dtype = np.float32 if mode == "F" else np.int32
     sizes = {im.size for im in images}
     if image_size is None and len(sizes) > 1:
         shown = ", ".join(f"{w}x{h}" for w, h in sorted(sizes)[:4])
@@ -317,7 +330,7 @@ def load_image_folder(
         im = im.convert(mode)
         if im.size != tuple(target):
             im = im.resize(tuple(target), Image.Resampling.BILINEAR)
-        arrays.append(np.asarray(im, dtype=np.uint8))
+        arrays.append(np.asarray(im).astype(dtype, copy=False))
     return Dataset(
         X=np.stack(arrays),
         labels=np.asarray(labels),
@@ -325,6 +338,10 @@ def load_image_folder(
         is_image=True,
         files=[str(f) for f in files],
     )
+
+
+_GREY_MODES = ("L", "1", "I;16", "I;16L", "I;16B", "I;16N", "I", "F")
+_DEEP_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I", "F")
 
 
 def from_torch(data: Any, labels: Any = None) -> Dataset:
@@ -378,7 +395,7 @@ def read_scores(path: str | os.PathLike) -> Any:
         except Exception as exc:  # pickled members, corrupt zip, ragged columns
             raise DataFileError(f"{path}: not a readable scores .npz ({one_line(exc)}).") from None
     elif suffix in (".csv", ".parquet"):
-        frame = _read_table(path)
+        frame = _read_table(path, text_columns=["label"])
     else:
         raise DataFileError(f"{path}: scores must be a .csv, .parquet or .npz file written by 'cgscore score'.")
     missing = [c for c in SCORE_COLUMNS if c not in frame.columns]
@@ -459,15 +476,28 @@ def _pickle_hint(exc: Exception) -> str:
     return f"could not be read ({text})."
 
 
-def _read_table(path: Path):
-    """A pandas DataFrame from CSV/TSV/Parquet, with one-line errors."""
+# pandas' default missing-value strings (read_csv's documented list), applied to numeric columns only.
+_NA_STRINGS = ["", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN", "<NA>",
+               "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"]
+
+
+def _read_table(path: Path, text_columns: Sequence[str] | None = (), skip_blank_lines: bool = True):
+    """A pandas DataFrame from CSV/TSV/Parquet, with one-line errors.
+
+    In a CSV, the ``text_columns`` (labels; None: every column) are read as written: a label
+    named "NA" or an empty one stays a label; the other columns get pandas' missing values.
+    """
     pd = require("pandas", "io", f"Reading {path.suffix} files")
     suffix = path.suffix.lower()
     try:
         if suffix in (".parquet", ".pq"):
             require("pyarrow", "io", "Reading Parquet files")
             return pd.read_parquet(path)
-        return pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",")
+        sep = "\t" if suffix == ".tsv" else ","
+        header = pd.read_csv(path, sep=sep, nrows=0).columns
+        keep = set(header if text_columns is None else text_columns)
+        na = {c: _NA_STRINGS for c in header if c not in keep}
+        return pd.read_csv(path, sep=sep, keep_default_na=False, na_values=na, skip_blank_lines=skip_blank_lines)
     except MissingDependencyError:
         raise
     except Exception as exc:  # pandas/pyarrow parser errors, bad encodings, truncated files

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .._atomic import atomic_directory, atomic_file, check_directory
+from .._atomic import atomic_directory, atomic_file, check_directory, check_writable
 from .._optional import require
 from ..errors import OutputExistsError
 
@@ -21,7 +21,7 @@ TABLE_FORMATS = (".csv", ".parquet", ".npz")
 
 __all__ = [
     "TABLE_FORMATS", "OutputExistsError", "atomic_directory", "atomic_file", "check_destination", "check_directory",
-    "write_table",
+    "check_not_input", "write_table",
 ]
 
 
@@ -34,7 +34,20 @@ def check_destination(path: str | os.PathLike, force: bool, formats: tuple[str, 
         raise OutputExistsError(f"{path} exists; pass --force to overwrite it.")
     if not path.absolute().parent.exists():
         raise FileNotFoundError(f"{path.parent}: the output folder does not exist.")
+    check_writable(path.absolute().parent)
     return path
+
+
+def check_not_input(output: str | os.PathLike, *inputs: str | os.PathLike | None) -> None:
+    """Refuse an output that is one of the inputs, or a folder that holds one (it would be replaced)."""
+    out = Path(output).resolve()
+    for given in inputs:
+        if given is None or not Path(given).exists():
+            continue
+        source = Path(given).resolve()
+        if source == out or out in source.parents:
+            raise ValueError(f"{output} is (or holds) the input {given}; writing it would destroy the input. "
+                             "Choose another output path.")
 
 
 def write_table(frame: Any, path: str | os.PathLike, force: bool = False) -> Path:
