@@ -61,6 +61,7 @@ void bind_kernel(py::module_& m) {
         py::dict out;
         out["scores"] = std::move(result.scores);
         out["inverse_diagonal"] = std::move(result.inverse_diagonal);
+        out["alpha"] = std::move(result.alpha);
         out["min_pivot"] = result.min_pivot;
         out["min_pivot_index"] = result.min_pivot_index;
         out["condition_estimate"] = result.condition_estimate;
@@ -88,8 +89,8 @@ void bind_kernel(py::module_& m) {
       "(see prepare_rows), or None when the rows already have unit norm;\n"
       "Y: Fortran-ordered float64 (n, k) label columns. backend: 'auto' (BLAS when loaded), 'blas'\n"
       "or 'eigen'. first_scored: rows before it are not scored (their part of L⁻¹ is never formed).\n"
-      "Returns a dict: scores, inverse_diagonal (and a2, b2, ab) of rows first_scored..n-1, the pivot\n"
-      "report, condition_estimate (of cond₁(H), LAPACK dpocon's method), the backend used and the\n"
+      "Returns a dict: scores, inverse_diagonal, alpha = H⁻¹Y (and a2, b2, ab) of rows first_scored..n-1,\n"
+      "the pivot report, condition_estimate (of cond₁(H), LAPACK dpocon's method), the backend used and the\n"
       "seconds spent in each step.");
 
   m.def(

@@ -54,6 +54,7 @@ BinaryScores score_with(Backend& backend, Index n, const Eigen::Ref<const ColMat
   out.seconds.inverse = clock.lap();
   out.inverse_diagonal = inverse_column_norms(H.bottomRightCorner(p, p), options.n_threads);
   finish_scores(alpha.bottomRows(p), Y.bottomRows(p), options.subterms, out);
+  out.alpha = alpha.bottomRows(p);
   out.seconds.finish = clock.lap();
   return out;
 }

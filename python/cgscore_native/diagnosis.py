@@ -1,0 +1,433 @@
+"""Label diagnosis from leave-one-out NTK predictions (SPEC §7): ``diagnose``.
+
+For a set S of rows with K classes, H the NTK Gram matrix of S (SPEC §1) plus a ridge λI,
+Y the |S|×K matrix with +1 at the row's given class and −1 elsewhere, A = H⁻¹Y and
+D_i = (H⁻¹)_ii, one factorization gives, for every row i of S:
+
+    F_i = Y_i − A_i / D_i        the prediction for x_i of the kernel (ridge) regression fitted on S \\ {i}
+    CG_i = Σ_k A_ik² / D_i        the multi-class CG-score (λ = 0): the sum of the K one-vs-rest scores
+    suggested_i = argmax_k F_ik, margin_i = max_{k≠y_i} F_ik − F_i,y_i
+
+Why F_i is the leave-one-out prediction (the Schur complement). Put row i last and write
+H + λI = [[G, g], [gᵀ, c]], with G = H₋ᵢ + λI, g = H₋ᵢ,ᵢ (off the diagonal, so without λ) and
+c = H_ii + λ. With s = c − gᵀG⁻¹g (> 0, the Schur complement), the block inverse is
+
+    (H + λI)⁻¹ = [[G⁻¹ + G⁻¹g gᵀG⁻¹ / s, −G⁻¹g / s], [−gᵀG⁻¹ / s, 1 / s]].
+
+Its last row gives D_i = 1/s and A_i = (Y_i − gᵀG⁻¹Y₋ᵢ) / s. The regression fitted without
+row i predicts f₋ᵢ(x_i) = gᵀ G⁻¹ Y₋ᵢ (the kernel row of x_i against S \\ {i} times the
+coefficients of the smaller system), so A_i = D_i (Y_i − f₋ᵢ(x_i)), i.e. f₋ᵢ(x_i) = Y_i − A_i/D_i,
+exactly. At λ = 0, Σ_k A_ik²/D_i = Σ_k (Y_ik − f₋ᵢ(x_i)_k)² / s is the CG-score of SPEC §1
+summed over the K one-vs-rest label vectors, which are the columns of Y.
+
+Rows outside S are predicted from S: F = H_{out,S} A.
+
+Iterative cleaning: round 0 scores every row; each next round sets aside the rows with the
+highest margin of the previous round, refits on the rest and scores every row again (kept
+rows leave-one-out, set-aside rows by prediction).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import warnings
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+
+from ._execute import KernelOptions, run_kernel, singular_error_in_rows
+from ._memory import check_run_fits, memory_budget, run_peak_bytes
+from ._normalize import UnitRows, prepare_features
+from ._progress import progress_bar
+from ._protocol import resolve_seed
+from ._run import KernelThread
+from ._validate import as_feature_matrix, as_label_codes, check_threads, format_rows
+from .diagnosis_result import Diagnosis
+from .errors import DuplicatesWarning, SingularGramError
+
+# λ candidates of ridge="auto" (λ = 0 is left out when rows repeat: their Gram matrix is singular).
+RIDGE_GRID: tuple[float, ...] = (0.0, 0.01, 0.1, 1.0, 10.0)
+# The ridge for the CG-score (and for ridge=0) when rows repeat after normalization, as in ``score``.
+DUPLICATE_RIDGE = 1e-6
+DEFAULT_ROUNDS = 1
+# set_aside="auto": this multiple of the estimated noise rate, within these bounds.
+SET_ASIDE_FACTOR = 1.5
+SET_ASIDE_BOUNDS = (0.05, 0.5)
+# |cosine| above this: the NTK entry is computed from ‖a ∓ b‖ (see ntk_transform.hpp).
+_NEAR_PARALLEL = 1.0 - 1.0 / 1024
+_BLOCK_ROWS = 1024
+
+
+@dataclass
+class _Fit:
+    """One factorization of (S, λ): the coefficients A and the leave-one-out predictions of S."""
+
+    rows: np.ndarray  # S, indices into the data
+    alpha: np.ndarray  # (|S|, K) A = (H + λI)⁻¹ Y
+    loo: np.ndarray  # (|S|, K) F = Y − A / D
+    cg: np.ndarray  # (|S|,) Σ_k A_ik² / D_i
+
+
+def signed_targets(codes: np.ndarray, n_classes: int) -> np.ndarray:
+    """Y: +1 at each row's class, −1 elsewhere, Fortran order (the kernel's layout)."""
+    Y = np.full((codes.size, n_classes), -1.0, order="F")
+    Y[np.arange(codes.size), codes] = 1.0
+    return Y
+
+
+def fit_rows(data: UnitRows, rows: np.ndarray, codes: np.ndarray, n_classes: int, ridge: float,
+             n_threads: int, kernel: KernelThread | None = None) -> _Fit:
+    """Factor H_S + λI once and return A, the LOO predictions and the multi-class CG of the rows S."""
+    Y = signed_targets(codes[rows], n_classes)
+    options = KernelOptions(ridge=float(ridge), n_threads=n_threads)
+    try:
+        if kernel is None:
+            out = run_kernel(data.take(rows), Y, options)
+        else:
+            out = kernel.call(run_kernel, data.take(rows), Y, options)
+    except SingularGramError as exc:
+        raise singular_error_in_rows(exc, data, rows, what=f"the diagnosis problem (ridge {ridge:g})") from None
+    alpha = np.asarray(out["alpha"])
+    D = np.asarray(out["inverse_diagonal"])
+    return _Fit(rows=rows, alpha=alpha, loo=Y - alpha / D[:, None], cg=np.asarray(out["scores"]).sum(axis=1))
+
+
+def ntk_cross_gram(A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """H_ij = u (π − arccos u) / (2π) for unit rows a_i of A and b_j of B, u = a_i·b_j (clipped).
+
+    Near u = ±1 arccos has an infinite slope, so there θ = 2 asin(‖a − b‖/2) (or π minus it,
+    from ‖a + b‖) and u = 1 − ‖a − b‖²/2 are used instead, as the native kernel does.
+    """
+    u = A @ B.T
+    np.clip(u, -1.0, 1.0, out=u)
+    H = u * (np.pi - np.arccos(u)) / (2 * np.pi)
+    i, j = np.nonzero(np.abs(u) > _NEAR_PARALLEL)
+    if i.size:
+        near_plus = u[i, j] > 0
+        diff = np.sum((A[i] - B[j]) ** 2, axis=1)
+        summ = np.sum((A[i] + B[j]) ** 2, axis=1)
+        theta = np.where(near_plus, 2 * np.arcsin(np.minimum(np.sqrt(diff) / 2, 1.0)),
+                         np.pi - 2 * np.arcsin(np.minimum(np.sqrt(summ) / 2, 1.0)))
+        cos = np.where(near_plus, 1 - diff / 2, summ / 2 - 1)
+        H[i, j] = cos * (np.pi - theta) / (2 * np.pi)
+    return H
+
+
+def predict_rows(data: UnitRows, rows: np.ndarray, fit: _Fit) -> np.ndarray:
+    """F = H_{rows,S} A: the prediction of the fit on S for rows outside S, in blocks."""
+    out = np.empty((rows.size, fit.alpha.shape[1]))
+    S = data.normalized(fit.rows)
+    for start in range(0, rows.size, _BLOCK_ROWS):
+        block = rows[start:start + _BLOCK_ROWS]
+        out[start:start + block.size] = ntk_cross_gram(data.normalized(block), S) @ fit.alpha
+    return out
+
+
+def margins(F: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(margin, suggested code) per row: max_{k≠y} F_k − F_y, and argmax_k F_k (first on ties)."""
+    idx = np.arange(codes.size)
+    given = F[idx, codes]
+    others = F.copy()
+    others[idx, codes] = -np.inf
+    return others.max(axis=1) - given, np.argmax(F, axis=1)
+
+
+def diagnose(
+    X: Any,
+    labels: Any,
+    *,
+    ridge: float | str = "auto",
+    rounds: int = DEFAULT_ROUNDS,
+    set_aside: float | str = "auto",
+    seed: int | None = None,
+    n_threads: int | None = None,
+    chunk_size: int | None = None,
+    repeats: int | None = None,
+    client: Any = None,
+    checkpoint: str | os.PathLike | None = None,
+    memory_limit: int | str | None = None,
+    progress: bool = False,
+    predictions: bool = False,
+    ridge_grid: Sequence[float] = RIDGE_GRID,
+) -> Diagnosis:
+    """Which labels look wrong, and what they should be: leave-one-out NTK predictions (SPEC §7).
+
+    Parameters
+    ----------
+    X : array-like, shape (n, ...)
+        Instances of any shape; each is flattened, converted to float64 and normalized to unit length.
+    labels : array-like of hashable, shape (n,)
+        The given class labels; at least two distinct values.
+    ridge : float or "auto"
+        λ added to the Gram diagonal for the predictions. "auto" (default) picks λ from
+        ``ridge_grid`` by the round-0 leave-one-out accuracy against the given labels (ties go
+        to the larger λ); 0 is the exact interpolant. The λ used is ``result.ridge``.
+    rounds : int
+        Cleaning rounds after round 0 (0: round 0 only). Each sets aside the rows with the
+        highest margin of the previous round, refits on the rest and scores every row again.
+    set_aside : float or "auto"
+        Share of the rows set aside in each round. "auto": ``SET_ASIDE_FACTOR`` × the estimated
+        noise rate (the share of rows whose round-0 suggested label differs from the given
+        one), clipped to ``SET_ASIDE_BOUNDS``.
+    seed : int or None
+        Seed of the stratified chunks in chunked mode (unused otherwise: the whole-data
+        diagnosis is deterministic). Results are bit-identical for any ``n_threads``.
+    n_threads : int or None
+        Threads of the native kernel; None uses OMP_NUM_THREADS or all cores.
+    chunk_size : int or None
+        Chunked mode: split the rows at random into stratified chunks (every class in every
+        chunk) of at most this many rows, diagnose each chunk on its own and average the
+        predictions over ``repeats`` fresh partitions. None: one whole-data problem, unless it
+        does not fit in memory, in which case the largest chunk that fits is used.
+    repeats : int or None
+        Partitions averaged in chunked mode (default 3); ignored for the whole-data problem.
+    client, checkpoint
+        Not supported yet: pass None.
+    memory_limit : int, str or None
+        A budget in bytes or as "4GiB"; the run is refused up front when a problem's n×n buffer
+        cannot fit (and, with chunk_size=None, chunked mode is chosen instead).
+    progress : bool
+        Show a progress bar over the factorizations on stderr (needs tqdm).
+    predictions : bool
+        Also return the last round's per-class predictions ``loo_predictions`` (n, K), columns
+        in the order of ``result.classes``.
+    ridge_grid : sequence of float
+        The candidates of ridge="auto".
+    """
+    if client is not None:
+        raise NotImplementedError("diagnose(client=...) is not supported yet; run locally (client=None).")
+    if checkpoint is not None:
+        raise NotImplementedError("diagnose(checkpoint=...) is not supported yet; pass checkpoint=None.")
+    Xf = as_feature_matrix(X)
+    n, d = Xf.shape
+    classes, codes = as_label_codes(labels, n)
+    label_values = np.asarray(labels.to_numpy() if hasattr(labels, "to_numpy") else labels).reshape(-1)
+    threads = check_threads(n_threads)
+    rounds = _check_count(rounds, "rounds", minimum=0)
+    grid = _check_ridge(ridge, ridge_grid)
+    fraction = _check_set_aside(set_aside)
+    K = classes.size
+
+    kernel_threads = threads or os.cpu_count() or 1
+    chunk = _plan_chunk_size(n, d, K, kernel_threads, chunk_size, memory_limit)
+    check_run_fits(n, d, min(chunk or n, n), k=K, n_threads=kernel_threads, memory_limit=memory_limit)
+    if chunk is None:
+        partitions = [[np.arange(n)]]
+        entropy = None
+    else:
+        repeats = 3 if repeats is None else _check_count(repeats, "repeats", minimum=1)
+        entropy = resolve_seed(seed)
+        partitions = [stratified_chunks(codes, K, chunk, np.random.default_rng([entropy, r])) for r in range(repeats)]
+
+    data, groups = prepare_features(Xf, threads)
+    del Xf
+    if groups:
+        grid = [lam for lam in grid if lam > 0] or [DUPLICATE_RIDGE]
+        listing = "; ".join(format_rows(g) for g in groups[:5]) + ("; ..." if len(groups) > 5 else "")
+        warnings.warn(
+            f"{len(groups)} group(s) of rows are equal after normalization (rows {listing}); their Gram matrix "
+            f"is singular, so ridge 0 is replaced by {DUPLICATE_RIDGE:g} (also for cg_score).",
+            DuplicatesWarning,
+            stacklevel=2,
+        )
+    cg_ridge = DUPLICATE_RIDGE if groups else 0.0
+
+    n_chunks = sum(len(p) for p in partitions)
+    total = n_chunks * (len(grid) + rounds) + (0 if cg_ridge in grid else len(partitions[0]))
+    bar = progress_bar(total, progress, description="diagnose", unit="fit")
+    try:
+        with KernelThread() as kernel:
+            run = _Runner(data, codes, K, threads, kernel, bar)
+            outcome = run.all(partitions, grid, cg_ridge, rounds, fraction)
+    finally:
+        bar.close()
+
+    margin_by_round, F_last, cg, cg_ridge, lam, accuracy, noise, aside = outcome
+    suspicion = margin_by_round[-1]
+    suggested = np.argmax(F_last, axis=1)
+    return Diagnosis(
+        suspicion=suspicion,
+        suggested_label=classes[suggested],
+        is_label_issue=suspicion > 0,
+        cg_score=cg,
+        ridge=lam,
+        margin_by_round=margin_by_round,
+        estimated_noise_rate=noise,
+        labels=label_values,
+        classes=classes,
+        set_aside=aside,
+        ridge_scores=accuracy,
+        cg_ridge=cg_ridge,
+        loo_predictions=F_last if predictions else None,
+        params={
+            "rounds": rounds,
+            "set_aside": set_aside,
+            "chunk_size": chunk,
+            "repeats": len(partitions),
+            "seed": entropy,
+            "ridge_grid": list(grid),
+        },
+    )
+
+
+class _Runner:
+    """The fits of one diagnosis, in a fixed order (so the result does not depend on threads)."""
+
+    def __init__(self, data: UnitRows, codes: np.ndarray, K: int, threads: int, kernel: KernelThread, bar):
+        self.data, self.codes, self.K, self.threads, self.kernel, self.bar = data, codes, K, threads, kernel, bar
+
+    def fit(self, rows: np.ndarray, lam: float) -> _Fit:
+        fit = fit_rows(self.data, rows, self.codes, self.K, lam, self.threads, self.kernel)
+        self.bar.update()
+        return fit
+
+    def all(self, partitions, grid, cg_ridge, rounds, fraction):
+        n = self.codes.size
+        chunks = [c for p in partitions for c in p]
+        # Round 0 at every λ of the grid, for every chunk; λ by the LOO accuracy summed over chunks.
+        first: list[dict[float, _Fit]] = []
+        correct = {lam: 0 for lam in grid}
+        for rows in chunks:
+            by_lambda = {}
+            for lam in grid:
+                try:
+                    by_lambda[lam] = self.fit(rows, lam)
+                except SingularGramError:
+                    if len(grid) == 1:
+                        raise
+                    correct[lam] = -1  # singular (near-copies): this λ is out
+                    continue
+                if correct[lam] >= 0:
+                    correct[lam] += int(np.sum(np.argmax(by_lambda[lam].loo, axis=1) == self.codes[rows]))
+            first.append(by_lambda)
+        usable = [lam for lam in grid if correct[lam] >= 0]
+        if not usable:
+            raise SingularGramError("the Gram matrix is singular at every ridge of the grid; pass a larger ridge.")
+        lam = max(usable, key=lambda v: (correct[v], v))
+        accuracy = {float(v): correct[v] / (n * len(partitions)) for v in grid if len(grid) > 1}
+
+        # The paper's CG-score (no ridge), from round 0 of the first partition.
+        cg = np.zeros(n)
+        for rows, by_lambda in zip(partitions[0], first):
+            fit0 = by_lambda.get(cg_ridge)
+            if fit0 is None:
+                try:
+                    fit0 = self.fit(rows, cg_ridge)
+                except SingularGramError as exc:  # near-copies the duplicate check does not catch
+                    cg_ridge = DUPLICATE_RIDGE
+                    warnings.warn(f"{exc} cg_score uses ridge {cg_ridge:g} instead.", DuplicatesWarning, stacklevel=4)
+                    fit0 = self.fit(rows, cg_ridge)
+            cg[rows] = fit0.cg
+
+        margin_sum = np.zeros((rounds + 1, n))
+        F_sum = np.zeros((n, self.K))
+        wrong = 0
+        aside_rows: list[list[np.ndarray]] = [[] for _ in range(rounds)]
+        for rows, by_lambda in zip(chunks, first):
+            fit = by_lambda[lam]
+            F = fit.loo
+            m, sugg = margins(F, self.codes[rows])
+            wrong += int(np.sum(sugg != self.codes[rows]))
+            margin_sum[0, rows] += m
+            history = [(m, F)]
+            share = fraction
+            if share is None:
+                share = _auto_share(float(np.mean(sugg != self.codes[rows])))
+            for r in range(rounds):
+                m_prev = history[-1][0]
+                count = min(int(round(share * rows.size)), rows.size - 2)
+                order = np.argsort(-m_prev, kind="stable")
+                out_local = np.sort(order[:count])
+                keep_local = np.sort(order[count:])
+                fit_r = self.fit(rows[keep_local], lam)
+                F = np.empty((rows.size, self.K))
+                F[keep_local] = fit_r.loo
+                if out_local.size:
+                    F[out_local] = predict_rows(self.data, rows[out_local], fit_r)
+                m, _ = margins(F, self.codes[rows])
+                margin_sum[r + 1, rows] += m
+                aside_rows[r].append(rows[out_local])
+                history.append((m, F))
+            F_sum[rows] += history[-1][1]
+        reps = len(partitions)
+        noise = wrong / (n * reps)
+        aside = [np.unique(np.concatenate(a)) if a else np.empty(0, dtype=np.intp) for a in aside_rows]
+        return margin_sum / reps, F_sum / reps, cg, cg_ridge, float(lam), accuracy, noise, aside
+
+
+def _auto_share(noise: float) -> float:
+    lo, hi = SET_ASIDE_BOUNDS
+    return float(min(max(SET_ASIDE_FACTOR * noise, lo), hi))
+
+
+def stratified_chunks(codes: np.ndarray, K: int, chunk_size: int, rng: np.random.Generator) -> list[np.ndarray]:
+    """A random partition of the rows into ⌈n / chunk_size⌉ chunks, each class dealt evenly over them."""
+    n = codes.size
+    m = max(1, math.ceil(n / chunk_size))
+    smallest = int(np.bincount(codes, minlength=K).min())
+    if smallest < m:
+        raise ValueError(
+            f"chunk_size={chunk_size} makes {m} chunks but the smallest class has {smallest} rows; every class must "
+            f"be in every chunk. Use chunk_size >= {math.ceil(n / max(smallest, 1))}."
+        )
+    owner = np.empty(n, dtype=np.intp)
+    offset = 0
+    for k in range(K):
+        members = np.flatnonzero(codes == k)
+        members = members[rng.permutation(members.size)]
+        owner[members] = (np.arange(members.size) + offset) % m  # deal like cards: sizes differ by ≤ 1
+        offset += members.size
+    return [np.flatnonzero(owner == c) for c in range(m)]
+
+
+def _plan_chunk_size(n: int, d: int, K: int, threads: int, chunk_size, memory_limit) -> int | None:
+    """The chunk size: the user's, or None (whole data) when that fits, else the largest that fits."""
+    if chunk_size is not None:
+        if isinstance(chunk_size, bool) or int(chunk_size) != chunk_size or chunk_size < 2:
+            raise ValueError(f"chunk_size must be a whole number >= 2 or None; got {chunk_size}.")
+        return None if chunk_size >= n else int(chunk_size)
+    limit, _ = memory_budget(memory_limit)
+    if limit is None or run_peak_bytes(n, d, n, K, threads) <= limit:
+        return None
+    lo, hi = 0, n
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if run_peak_bytes(n, d, mid, K, threads) <= limit:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo if lo >= 2 else None  # None: check_run_fits refuses with the way out
+
+
+def _check_count(value, name: str, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name} must be a whole number >= {minimum}; got {value!r}.")
+    return int(value)
+
+
+def _check_ridge(ridge, grid) -> list[float]:
+    if isinstance(ridge, str):
+        if ridge != "auto":
+            raise ValueError(f"ridge must be 'auto' or a number >= 0; got {ridge!r}.")
+        values = [float(v) for v in grid]
+        if not values or any(not (math.isfinite(v) and v >= 0) for v in values):
+            raise ValueError(f"ridge_grid must hold numbers >= 0; got {list(grid)!r}.")
+        return sorted(set(values))
+    if isinstance(ridge, bool) or not isinstance(ridge, (int, float, np.integer, np.floating)):
+        raise TypeError(f"ridge must be 'auto' or a number >= 0; got {ridge!r}.")
+    if not (math.isfinite(ridge) and ridge >= 0):
+        raise ValueError(f"ridge must be 'auto' or a finite number >= 0; got {ridge!r}.")
+    return [float(ridge)]
+
+
+def _check_set_aside(set_aside) -> float | None:
+    if isinstance(set_aside, str):
+        if set_aside != "auto":
+            raise ValueError(f"set_aside must be 'auto' or a share in [0, 1); got {set_aside!r}.")
+        return None
+    if isinstance(set_aside, bool) or not isinstance(set_aside, (int, float, np.integer, np.floating)) \
+            or not 0 <= set_aside < 1:
+        raise ValueError(f"set_aside must be 'auto' or a share in [0, 1); got {set_aside!r}.")
+    return float(set_aside)

@@ -1,0 +1,231 @@
+"""diagnose: the leave-one-out identity against brute force, the multi-class CG sum, flags and
+suggestions on constructed data, chunked mode, determinism and bad input."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import cgscore_native as cg
+from cgscore_native import _core
+from cgscore_native._normalize import prepare_features
+from cgscore_native.diagnosis import fit_rows, margins, ntk_cross_gram, predict_rows, signed_targets, stratified_chunks
+
+
+def _blobs(n_per: int, K: int, d: int, seed: int, spread: float = 0.35) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    centers = rng.normal(size=(K, d)) * 2
+    X = np.concatenate([c + spread * rng.normal(size=(n_per, d)) for c in centers])
+    y = np.repeat(np.arange(K), n_per)
+    return X, y
+
+
+def _unit(X):
+    return X / np.linalg.norm(X, axis=1, keepdims=True)
+
+
+def _brute_loo(X, codes, K, ridge):
+    """Refit without row i (solve the smaller system), predict x_i, for every i."""
+    H = _core.ntk_gram(np.ascontiguousarray(_unit(X)))
+    Y = signed_targets(codes, K)
+    n = len(codes)
+    F = np.empty((n, K))
+    for i in range(n):
+        keep = np.delete(np.arange(n), i)
+        coef = np.linalg.solve(H[np.ix_(keep, keep)] + ridge * np.eye(n - 1), Y[keep])
+        F[i] = H[i, keep] @ coef
+    return F
+
+
+@pytest.mark.parametrize("ridge", [0.0, 0.1, 3.0])
+def test_loo_identity_matches_refitting_without_each_row(ridge):
+    X, y = _blobs(12, 3, 6, seed=1, spread=0.8)
+    data, _ = prepare_features(np.ascontiguousarray(X))
+    fit = fit_rows(data, np.arange(len(y)), y, 3, ridge, 1)
+    brute = _brute_loo(X, y, 3, ridge)
+    scale = np.abs(brute).max()
+    assert np.max(np.abs(fit.loo - brute)) <= 1e-9 * max(scale, 1.0)
+
+
+def test_loo_identity_on_a_subset_of_rows():
+    X, y = _blobs(10, 4, 5, seed=2, spread=1.0)
+    rows = np.arange(3, 37, 2)
+    data, _ = prepare_features(np.ascontiguousarray(X))
+    fit = fit_rows(data, rows, y, 4, 0.5, 1)
+    brute = _brute_loo(X[rows], y[rows], 4, 0.5)
+    assert np.allclose(fit.loo, brute, rtol=0, atol=1e-10)
+
+
+def test_multiclass_cg_is_the_sum_of_the_one_vs_rest_scores():
+    X, y = _blobs(15, 4, 7, seed=3, spread=0.9)
+    data, _ = prepare_features(np.ascontiguousarray(X))
+    fit = fit_rows(data, np.arange(len(y)), y, 4, 0.0, 1)
+    one_vs_rest = sum(cg.cg_score_binary(X, np.where(y == k, 1.0, -1.0)) for k in range(4))
+    assert np.allclose(fit.cg, one_vs_rest, rtol=1e-10, atol=0)
+    d = cg.diagnose(X, y, ridge=1.0)
+    assert np.allclose(d.cg_score, one_vs_rest, rtol=1e-10, atol=0)  # cg_score ignores the ridge
+
+
+def test_prediction_of_rows_outside_the_fit_is_the_kernel_times_alpha():
+    X, y = _blobs(10, 3, 5, seed=4, spread=1.0)
+    data, _ = prepare_features(np.ascontiguousarray(X))
+    inside, outside = np.arange(0, 30, 2), np.arange(1, 30, 2)
+    fit = fit_rows(data, inside, y, 3, 0.2, 1)
+    H = _core.ntk_gram(np.ascontiguousarray(_unit(X)))
+    coef = np.linalg.solve(H[np.ix_(inside, inside)] + 0.2 * np.eye(inside.size), signed_targets(y[inside], 3))
+    assert np.allclose(predict_rows(data, outside, fit), H[np.ix_(outside, inside)] @ coef, rtol=0, atol=1e-10)
+
+
+def test_cross_gram_matches_the_native_gram_including_near_parallel_pairs():
+    rng = np.random.default_rng(5)
+    A = _unit(rng.normal(size=(20, 8)))
+    B = np.concatenate([A[:5] + 1e-9 * rng.normal(size=(5, 8)), -A[5:8] + 1e-7 * rng.normal(size=(3, 8)),
+                        rng.normal(size=(10, 8))])
+    B = _unit(B)
+    both = np.ascontiguousarray(np.concatenate([A, B]))
+    H = _core.ntk_gram(both, backend="eigen")[:20, 20:]
+    assert np.max(np.abs(ntk_cross_gram(A, B) - H)) < 1e-13
+
+
+def test_margin_and_suggestion():
+    F = np.array([[0.9, -0.8, -0.1], [0.2, 0.5, -1.0], [0.3, 0.3, 0.0]])
+    m, s = margins(F, np.array([0, 0, 1]))
+    assert np.allclose(m, [-1.0, 0.3, 0.0])
+    assert list(s) == [0, 1, 0]
+
+
+def test_flags_and_suggestions_find_flipped_labels():
+    X, y = _blobs(40, 4, 10, seed=6)
+    given = y.copy()
+    flipped = np.array([3, 50, 90, 130, 150])
+    given[flipped] = (y[flipped] + 1) % 4
+    d = cg.diagnose(X, given)
+    assert set(np.flatnonzero(d.is_label_issue)) == set(flipped)
+    assert np.array_equal(d.suggested_label[flipped], y[flipped])
+    assert set(np.argsort(-d.suspicion)[:5]) == set(flipped)
+    assert d.estimated_noise_rate == pytest.approx(5 / 160)
+    assert d.margin_by_round.shape == (2, 160)
+    assert np.array_equal(d.suspicion, d.margin_by_round[-1])
+
+
+def test_labels_keep_their_type_and_the_frame():
+    X, y = _blobs(15, 3, 6, seed=7)
+    names = np.array(["cat", "dog", "eel"])[y]
+    names[4] = "eel"
+    d = cg.diagnose(X, list(names), predictions=True)
+    assert d.suggested_label.dtype.kind == "U" and d.suggested_label[4] == "cat"
+    assert list(d.classes) == ["cat", "dog", "eel"]
+    assert d.loo_predictions.shape == (45, 3)
+    assert np.array_equal(d.classes[np.argmax(d.loo_predictions, axis=1)], d.suggested_label)
+    frame = d.to_frame()
+    assert list(frame.columns) == ["index", "given_label", "suggested_label", "suspicion", "is_label_issue", "rank"]
+    assert frame.loc[frame["rank"] == 1, "index"].item() == 4
+
+
+def test_ridge_auto_picks_from_the_grid_by_loo_accuracy():
+    X, y = _blobs(20, 3, 6, seed=8, spread=1.2)
+    d = cg.diagnose(X, y, rounds=0)
+    assert set(d.ridge_scores) == {0.0, 0.01, 0.1, 1.0, 10.0}
+    best = max(d.ridge_scores.values())
+    assert d.ridge == max(lam for lam, acc in d.ridge_scores.items() if acc == best)
+    fixed = cg.diagnose(X, y, rounds=0, ridge=d.ridge)
+    assert np.array_equal(fixed.suspicion, d.suspicion)
+    assert fixed.ridge_scores == {}
+
+
+def test_rounds_set_aside_the_top_rows_and_predict_them():
+    X, y = _blobs(25, 3, 6, seed=9, spread=1.0)
+    d = cg.diagnose(X, y, rounds=2, set_aside=0.2, ridge=0.1)
+    assert d.margin_by_round.shape == (3, 75)
+    assert [a.size for a in d.set_aside] == [15, 15]
+    first = np.sort(np.argsort(-d.margin_by_round[0], kind="stable")[:15])
+    assert np.array_equal(d.set_aside[0], first)
+    # Round 1 by hand: fit on the kept rows, LOO for them, prediction for the others.
+    data, _ = prepare_features(np.ascontiguousarray(X))
+    keep = np.setdiff1d(np.arange(75), first)
+    fit = fit_rows(data, keep, y, 3, 0.1, 1)
+    F = np.empty((75, 3))
+    F[keep] = fit.loo
+    F[first] = predict_rows(data, first, fit)
+    assert np.allclose(margins(F, y)[0], d.margin_by_round[1], rtol=0, atol=1e-12)
+
+
+def test_bit_identical_for_any_thread_count():
+    X, y = _blobs(300, 3, 20, seed=10, spread=1.5)  # above the kernel's serial threshold
+    one = cg.diagnose(X, y, n_threads=1, predictions=True)
+    two = cg.diagnose(X, y, n_threads=2, predictions=True)
+    assert np.array_equal(one.suspicion, two.suspicion)
+    assert np.array_equal(one.loo_predictions, two.loo_predictions)
+    assert np.array_equal(one.cg_score, two.cg_score)
+
+
+def test_chunked_mode_is_seeded_stratified_and_close_to_whole_data():
+    X, y = _blobs(60, 3, 8, seed=11, spread=0.6)
+    given = y.copy()
+    flipped = np.arange(0, 180, 12)
+    given[flipped] = (y[flipped] + 1) % 3
+    whole = cg.diagnose(X, given)
+    a = cg.diagnose(X, given, chunk_size=60, seed=3)
+    b = cg.diagnose(X, given, chunk_size=60, seed=3)
+    assert np.array_equal(a.suspicion, b.suspicion)
+    assert a.params["chunk_size"] == 60 and a.params["repeats"] == 3
+    assert set(np.flatnonzero(a.is_label_issue)) == set(flipped) == set(np.flatnonzero(whole.is_label_issue))
+    chunks = stratified_chunks(given, 3, 60, np.random.default_rng(0))
+    assert len(chunks) == 3 and all(np.unique(given[c]).size == 3 for c in chunks)
+    assert np.array_equal(np.sort(np.concatenate(chunks)), np.arange(180))
+
+
+def test_duplicates_replace_ridge_zero_and_warn():
+    X, y = _blobs(10, 2, 5, seed=12)
+    X = np.concatenate([X, X[:2]])
+    y = np.concatenate([y, y[:2]])
+    with pytest.warns(cg.DuplicatesWarning, match="ridge 0 is replaced"):
+        d = cg.diagnose(X, y)
+    assert 0.0 not in d.ridge_scores and d.cg_ridge == 1e-6
+    assert np.all(np.isfinite(d.cg_score))
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"ridge": -1.0}, ValueError, "ridge must be"),
+        ({"ridge": "big"}, ValueError, "ridge must be"),
+        ({"rounds": -1}, ValueError, "rounds must be"),
+        ({"set_aside": 1.0}, ValueError, "set_aside must be"),
+        ({"chunk_size": 1}, ValueError, "chunk_size must be"),
+        ({"n_threads": 0}, ValueError, "n_threads must be"),
+        ({"client": object()}, NotImplementedError, "client"),
+        ({"memory_limit": "1KiB", "chunk_size": 20}, cg.MemoryBudgetError, "GiB"),
+    ],
+)
+def test_bad_arguments_are_refused(kwargs, error, match):
+    X, y = _blobs(15, 2, 4, seed=13)
+    with pytest.raises(error, match=match):
+        cg.diagnose(X, y, **kwargs)
+
+
+def test_bad_input_is_refused_as_score_does():
+    X, y = _blobs(10, 2, 4, seed=14)
+    X[3] = np.nan
+    with pytest.raises(ValueError, match="rows 3"):
+        cg.diagnose(X, y)
+    with pytest.raises(ValueError, match="at least 2"):
+        cg.diagnose(X[4:], np.zeros(16))
+    with pytest.raises(ValueError, match="labels has 3 entries"):
+        cg.diagnose(X[4:], [0, 1, 0])
+
+
+def test_chunks_too_small_for_a_class_are_refused():
+    X, y = _blobs(15, 2, 4, seed=16)
+    y[:13] = 1  # class 0 keeps 2 rows: at most 2 chunks
+    with pytest.raises(ValueError, match="smallest class has 2 rows"):
+        cg.diagnose(X, y, chunk_size=10)
+
+
+def test_no_warnings_on_clean_data():
+    X, y = _blobs(10, 2, 4, seed=15)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        cg.diagnose(X, y, progress=True)
