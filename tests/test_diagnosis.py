@@ -11,7 +11,16 @@ import pytest
 import cgscore_native as cg
 from cgscore_native import _core
 from cgscore_native._normalize import prepare_features
-from cgscore_native.diagnosis import fit_rows, margins, ntk_cross_gram, predict_rows, signed_targets, stratified_chunks
+from cgscore_native.diagnosis import (
+    RIDGE_GRID,
+    fit_rows,
+    margins,
+    ntk_cross_gram,
+    predict_rows,
+    search_grid,
+    signed_targets,
+    stratified_chunks,
+)
 
 
 def _blobs(n_per: int, K: int, d: int, seed: int, spread: float = 0.35) -> tuple[np.ndarray, np.ndarray]:
@@ -126,13 +135,38 @@ def test_labels_keep_their_type_and_the_frame():
 
 def test_ridge_auto_picks_from_the_grid_by_loo_accuracy():
     X, y = _blobs(20, 3, 6, seed=8, spread=1.2)
-    d = cg.diagnose(X, y, rounds=0)
-    assert set(d.ridge_scores) == {0.0, 0.01, 0.1, 1.0, 10.0}
+    d = cg.diagnose(X, y, rounds=0, ridge_search="grid")
+    assert set(d.ridge_scores) == set(RIDGE_GRID)
     best = max(d.ridge_scores.values())
     assert d.ridge == max(lam for lam, acc in d.ridge_scores.items() if acc == best)
     fixed = cg.diagnose(X, y, rounds=0, ridge=d.ridge)
     assert np.array_equal(fixed.suspicion, d.suspicion)
     assert fixed.ridge_scores == {}
+    climb = cg.diagnose(X, y, rounds=0)
+    assert climb.ridge_scores.items() <= d.ridge_scores.items()
+    assert climb.ridge_scores[climb.ridge] == max(climb.ridge_scores.values())
+
+
+@pytest.mark.parametrize("peak", range(7))
+def test_the_climb_finds_the_peak_of_a_unimodal_score(peak):
+    grid = [0.0, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0]
+    calls = []
+
+    def score(lam):
+        calls.append(lam)
+        return -abs(grid.index(lam) - peak)
+
+    seen = search_grid(grid, score)
+    assert max(seen, key=seen.get) == grid[peak]
+    assert len(calls) == len(set(calls)) <= abs(peak - 3) + 3
+
+
+def test_the_climb_prefers_the_larger_ridge_on_ties_and_skips_singular_points():
+    grid = [0.0, 0.01, 0.1, 1.0, 10.0]
+    seen = search_grid(grid, lambda lam: {0.0: None, 0.01: 5, 0.1: 7, 1.0: 7, 10.0: 6}[lam])
+    assert max((v for v in seen if seen[v] is not None), key=lambda v: (seen[v], v)) == 1.0
+    seen = search_grid(grid, lambda lam: None if lam < 1 else 3)
+    assert seen[10.0] == 3
 
 
 def test_rounds_set_aside_the_top_rows_and_predict_them():

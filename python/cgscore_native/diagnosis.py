@@ -47,8 +47,10 @@ from ._validate import as_feature_matrix, as_label_codes, check_threads, format_
 from .diagnosis_result import Diagnosis
 from .errors import DuplicatesWarning, SingularGramError
 
-# λ candidates of ridge="auto" (λ = 0 is left out when rows repeat: their Gram matrix is singular).
-RIDGE_GRID: tuple[float, ...] = (0.0, 0.01, 0.1, 1.0, 10.0)
+# λ candidates of ridge="auto" (λ = 0 is left out when rows repeat: their Gram matrix is singular),
+# searched by a hill climb from RIDGE_START (see search_grid).
+RIDGE_GRID: tuple[float, ...] = (0.0, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0)
+RIDGE_START = 0.1
 # The ridge for the CG-score (and for ridge=0) when rows repeat after normalization, as in ``score``.
 DUPLICATE_RIDGE = 1e-6
 DEFAULT_ROUNDS = 1
@@ -151,6 +153,7 @@ def diagnose(
     progress: bool = False,
     predictions: bool = False,
     ridge_grid: Sequence[float] = RIDGE_GRID,
+    ridge_search: str = "climb",
 ) -> Diagnosis:
     """Which labels look wrong, and what they should be: leave-one-out NTK predictions (SPEC §7).
 
@@ -163,7 +166,8 @@ def diagnose(
     ridge : float or "auto"
         λ added to the Gram diagonal for the predictions. "auto" (default) picks λ from
         ``ridge_grid`` by the round-0 leave-one-out accuracy against the given labels (ties go
-        to the larger λ); 0 is the exact interpolant. The λ used is ``result.ridge``.
+        to the larger λ; see ``ridge_search``); 0 is the exact interpolant. The λ used is
+        ``result.ridge``, the accuracies tried are ``result.ridge_scores``.
     rounds : int
         Cleaning rounds after round 0 (0: round 0 only). Each sets aside the rows with the
         highest margin of the previous round, refits on the rest and scores every row again.
@@ -195,6 +199,9 @@ def diagnose(
         in the order of ``result.classes``.
     ridge_grid : sequence of float
         The candidates of ridge="auto".
+    ridge_search : {"climb", "grid"}
+        "climb" (default) walks the grid from λ = 0.1 towards higher LOO accuracy and stops at
+        a local maximum (a few factorizations); "grid" tries every λ.
     """
     if client is not None:
         raise NotImplementedError("diagnose(client=...) is not supported yet; run locally (client=None).")
@@ -208,6 +215,8 @@ def diagnose(
     rounds = _check_count(rounds, "rounds", minimum=0)
     grid = _check_ridge(ridge, ridge_grid)
     fraction = _check_set_aside(set_aside)
+    if ridge_search not in ("climb", "grid"):
+        raise ValueError(f"ridge_search must be 'climb' or 'grid'; got {ridge_search!r}.")
     K = classes.size
 
     kernel_threads = threads or os.cpu_count() or 1
@@ -235,11 +244,13 @@ def diagnose(
     cg_ridge = DUPLICATE_RIDGE if groups else 0.0
 
     n_chunks = sum(len(p) for p in partitions)
-    total = n_chunks * (len(grid) + rounds) + (0 if cg_ridge in grid else len(partitions[0]))
+    total = None  # the climb's number of fits is not known in advance
+    if ridge_search == "grid" or len(grid) <= 2:
+        total = n_chunks * (len(grid) + rounds) + (0 if cg_ridge in grid else len(partitions[0]))
     bar = progress_bar(total, progress, description="diagnose", unit="fit")
     try:
         with KernelThread() as kernel:
-            run = _Runner(data, codes, K, threads, kernel, bar)
+            run = _Runner(data, codes, K, threads, kernel, bar, exhaustive=ridge_search == "grid")
             outcome = run.all(partitions, grid, cg_ridge, rounds, fraction)
     finally:
         bar.close()
@@ -275,8 +286,10 @@ def diagnose(
 class _Runner:
     """The fits of one diagnosis, in a fixed order (so the result does not depend on threads)."""
 
-    def __init__(self, data: UnitRows, codes: np.ndarray, K: int, threads: int, kernel: KernelThread, bar):
+    def __init__(self, data: UnitRows, codes: np.ndarray, K: int, threads: int, kernel: KernelThread, bar,
+                 exhaustive: bool):
         self.data, self.codes, self.K, self.threads, self.kernel, self.bar = data, codes, K, threads, kernel, bar
+        self.exhaustive = exhaustive
 
     def fit(self, rows: np.ndarray, lam: float) -> _Fit:
         fit = fit_rows(self.data, rows, self.codes, self.K, lam, self.threads, self.kernel)
@@ -286,27 +299,30 @@ class _Runner:
     def all(self, partitions, grid, cg_ridge, rounds, fraction):
         n = self.codes.size
         chunks = [c for p in partitions for c in p]
-        # Round 0 at every λ of the grid, for every chunk; λ by the LOO accuracy summed over chunks.
-        first: list[dict[float, _Fit]] = []
-        correct = {lam: 0 for lam in grid}
-        for rows in chunks:
-            by_lambda = {}
-            for lam in grid:
+        # Round 0 at the λ of the grid, for every chunk; λ by the LOO accuracy summed over chunks.
+        first: list[dict[float, _Fit]] = [{} for _ in chunks]
+
+        def correct(lam: float) -> int | None:
+            """Rows whose LOO suggestion is their given label, over all chunks; None if singular."""
+            total = 0
+            for rows, by_lambda in zip(chunks, first):
                 try:
                     by_lambda[lam] = self.fit(rows, lam)
                 except SingularGramError:
                     if len(grid) == 1:
                         raise
-                    correct[lam] = -1  # singular (near-copies): this λ is out
-                    continue
-                if correct[lam] >= 0:
-                    correct[lam] += int(np.sum(np.argmax(by_lambda[lam].loo, axis=1) == self.codes[rows]))
-            first.append(by_lambda)
-        usable = [lam for lam in grid if correct[lam] >= 0]
+                    return None  # near-copies: this λ is out
+                total += int(np.sum(np.argmax(by_lambda[lam].loo, axis=1) == self.codes[rows]))
+            return total
+
+        counts = search_grid(grid, correct, exhaustive=self.exhaustive)
+        usable = [v for v, c in counts.items() if c is not None]
         if not usable:
             raise SingularGramError("the Gram matrix is singular at every ridge of the grid; pass a larger ridge.")
-        lam = max(usable, key=lambda v: (correct[v], v))
-        accuracy = {float(v): correct[v] / (n * len(partitions)) for v in grid if len(grid) > 1}
+        lam = max(usable, key=lambda v: (counts[v], v))
+        accuracy = {float(v): c / (n * len(partitions)) for v, c in sorted(counts.items()) if c is not None}
+        if len(grid) == 1:
+            accuracy = {}
 
         # The paper's CG-score (no ridge), from round 0 of the first partition.
         cg = np.zeros(n)
@@ -355,6 +371,37 @@ class _Runner:
         noise = wrong / (n * reps)
         aside = [np.unique(np.concatenate(a)) if a else np.empty(0, dtype=np.intp) for a in aside_rows]
         return margin_sum / reps, F_sum / reps, cg, cg_ridge, float(lam), accuracy, noise, aside
+
+
+def search_grid(grid: Sequence[float], score, exhaustive: bool = False) -> dict[float, Any]:
+    """score(λ) for the λ of a sorted grid that a hill climb visits (all of them when exhaustive).
+
+    The climb starts at the grid point nearest ``RIDGE_START`` and steps to the better
+    neighbour while that improves the score (upwards also on a tie: the smoother fit),
+    so a unimodal score is maximized in a few evaluations. A None score (singular) is worst.
+    """
+    grid = sorted(grid)
+    if exhaustive or len(grid) <= 2:
+        return {lam: score(lam) for lam in grid}
+    seen: dict[float, Any] = {}
+
+    def at(i: int) -> float:
+        if grid[i] not in seen:
+            seen[grid[i]] = score(grid[i])
+        value = seen[grid[i]]
+        return -math.inf if value is None else value
+
+    i = min(range(len(grid)), key=lambda j: abs(math.log10(grid[j] + 1e-12) - math.log10(RIDGE_START)))
+    while True:
+        here = at(i)
+        up = at(i + 1) if i + 1 < len(grid) else -math.inf
+        down = at(i - 1) if i > 0 else -math.inf
+        if up >= here and up >= down and i + 1 < len(grid) and up > -math.inf:
+            i += 1
+        elif down > here:
+            i -= 1
+        else:
+            return seen
 
 
 def _auto_share(noise: float) -> float:
