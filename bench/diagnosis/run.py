@@ -196,12 +196,11 @@ def markdown(rows, meta) -> str:
 
 VARIANTS = {
     "r0": dict(rounds=0),
-    "r1 fixed 0.3": dict(rounds=1, set_aside=0.3),
-    "r1 auto": dict(rounds=1),
-    "r2 auto": dict(rounds=2),
-    "r1 auto x1.0": dict(rounds=1, factor=1.0),
-    "r1 auto x2.0": dict(rounds=1, factor=2.0),
-    "r1 fine grid": dict(rounds=1, ridge_grid=(0, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10, 30)),
+    "r1 x1.0": dict(rounds=1, factor=1.0),
+    "r1 x1.5": dict(rounds=1, factor=1.5),
+    "r2 x1.0": dict(rounds=2, factor=1.0),
+    "r1 x1.0 grid": dict(rounds=1, factor=1.0, ridge_search="grid"),
+    "r1 0.3 coarse": dict(rounds=1, set_aside=0.3, ridge_grid=(0, 0.01, 0.1, 1, 10), ridge_search="grid"),
 }
 
 
