@@ -263,3 +263,15 @@ def test_no_warnings_on_clean_data():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         cg.diagnose(X, y, progress=True)
+
+
+def test_the_memory_planner_chooses_chunks_when_the_whole_problem_does_not_fit():
+    import os
+
+    from cgscore_native._memory import run_peak_bytes
+
+    X, y = _blobs(60, 3, 8, seed=17)
+    limit = run_peak_bytes(180, 8, 100, 3, os.cpu_count() or 1)
+    d = cg.diagnose(X, y, memory_limit=limit, seed=1)
+    assert d.params["chunk_size"] == 100 and d.params["repeats"] == 3
+    assert cg.diagnose(X, y).params["chunk_size"] is None
