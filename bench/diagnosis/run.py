@@ -242,16 +242,22 @@ def speed(repeats: int = 5) -> None:
     """diagnose vs confident learning on digits, side by side in one run, median of ``repeats``."""
     X, y = load("digits")
     noisy, _ = flip_labels(y, 0.2, 2718)
-    times = {"diagnose": [], "diagnose ridge=0.1": [], "confident_learning": []}
+    variants = {
+        "diagnose": {},
+        "diagnose n_threads=1": {"n_threads": 1},
+        "diagnose ridge=0.1": {"ridge": 0.1},
+        "diagnose ridge=0, rounds=0": {"ridge": 0.0, "rounds": 0},
+    }
+    times = {k: [] for k in (*variants, "confident_learning")}
     for _ in range(repeats):
-        times["diagnose"].append(timed(cg.diagnose, X, noisy)[1])
-        times["diagnose ridge=0.1"].append(timed(cg.diagnose, X, noisy, ridge=0.1)[1])
+        for name, kw in variants.items():
+            times[name].append(timed(cg.diagnose, X, noisy, **kw)[1])
         times["confident_learning"].append(timed(baselines.confident_learning, X, noisy, 0)[1])
     med = {k: statistics.median(v) for k, v in times.items()}
     for k, v in med.items():
-        print(f"{k:22s} median {v:.3f} s  (runs: {', '.join(f'{t:.3f}' for t in times[k])})")
-    print(f"confident learning / diagnose: {med['confident_learning'] / med['diagnose']:.1f}x; "
-          f"/ diagnose ridge=0.1: {med['confident_learning'] / med['diagnose ridge=0.1']:.1f}x")
+        ratio = med["confident_learning"] / v
+        print(f"{k:28s} median {v:.3f} s  confident learning / this {ratio:5.2f}x"
+              f"  (runs: {', '.join(f'{t:.3f}' for t in times[k])})")
 
 
 def main() -> None:
