@@ -15,6 +15,7 @@ rows whose suggested label is the true one; and every method's wall time.
     python bench/diagnosis/run.py --quick         # one seed
     python bench/diagnosis/run.py --tune          # the defaults' measurements (variants of diagnose)
     python bench/diagnosis/run.py --speed         # diagnose vs confident learning on digits, median of 5
+    python bench/diagnosis/run.py --chunked       # chunk sizes vs the whole-data diagnosis on digits
 """
 
 from __future__ import annotations
@@ -260,11 +261,27 @@ def speed(repeats: int = 5) -> None:
               f"  (runs: {', '.join(f'{t:.3f}' for t in times[k])})")
 
 
+def chunked(sizes=(1200, 900, 600, 300)) -> None:
+    """AUROC and time of chunked mode against the whole-data diagnosis on digits (uniform flips, seed 2718)."""
+    X, y = load("digits")
+    print("rate  chunk_size  AUROC   AP      seconds")
+    for rate in (0.1, 0.2, 0.4):
+        noisy, truth = flip_labels(y, rate, 2718)
+        for size in (None, *sizes):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                d, t = timed(cg.diagnose, X, noisy, chunk_size=size, seed=0)
+            m = detection_metrics(d.suspicion, truth)
+            print(f"{rate:.1f}   {str(size or 'whole'):10s}  {m['auroc']:.4f}  {m['average_precision']:.4f}  {t:.2f}",
+                  flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="one flip seed")
     parser.add_argument("--tune", action="store_true", help="compare variants of diagnose (the defaults' evidence)")
     parser.add_argument("--speed", action="store_true", help="diagnose vs confident learning on digits")
+    parser.add_argument("--chunked", action="store_true", help="chunk sizes vs whole data on digits")
     parser.add_argument("--data", nargs="*", default=["digits", "wine", "breast_cancer"])
     args = parser.parse_args()
     seeds = SEEDS[:1] if args.quick else SEEDS
@@ -272,6 +289,8 @@ def main() -> None:
         tune(seeds, args.data)
     elif args.speed:
         speed()
+    elif args.chunked:
+        chunked()
     else:
         full(seeds, HERE / "results.md", HERE / "results.json")
 
