@@ -133,18 +133,21 @@ def test_labels_keep_their_type_and_the_frame():
     assert frame.loc[frame["rank"] == 1, "index"].item() == 4
 
 
-def test_ridge_auto_picks_from_the_grid_by_loo_accuracy():
+def test_ridge_auto_picks_the_least_loo_squared_error_of_the_grid():
     X, y = _blobs(20, 3, 6, seed=8, spread=1.2)
     d = cg.diagnose(X, y, rounds=0, ridge_search="grid")
     assert set(d.ridge_scores) == set(RIDGE_GRID)
-    best = max(d.ridge_scores.values())
-    assert d.ridge == max(lam for lam, acc in d.ridge_scores.items() if acc == best)
+    assert d.ridge == min(d.ridge_scores, key=d.ridge_scores.get)
+    data, _ = prepare_features(np.ascontiguousarray(X))
+    for lam in (0.0, 1.0):
+        fit = fit_rows(data, np.arange(60), y, 3, lam, 1)
+        assert d.ridge_scores[lam] == pytest.approx(np.mean((fit.loo - signed_targets(y, 3)) ** 2), rel=1e-12)
     fixed = cg.diagnose(X, y, rounds=0, ridge=d.ridge)
     assert np.array_equal(fixed.suspicion, d.suspicion)
     assert fixed.ridge_scores == {}
     climb = cg.diagnose(X, y, rounds=0)
     assert climb.ridge_scores.items() <= d.ridge_scores.items()
-    assert climb.ridge_scores[climb.ridge] == max(climb.ridge_scores.values())
+    assert climb.ridge_scores[climb.ridge] == min(climb.ridge_scores.values())
 
 
 @pytest.mark.parametrize("peak", range(7))

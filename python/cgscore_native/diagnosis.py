@@ -48,7 +48,12 @@ from .diagnosis_result import Diagnosis
 from .errors import DuplicatesWarning, SingularGramError
 
 # λ candidates of ridge="auto" (λ = 0 is left out when rows repeat: their Gram matrix is singular),
-# searched by a hill climb from RIDGE_START (see search_grid).
+# searched by a hill climb from RIDGE_START (see search_grid) on the round-0 leave-one-out squared
+# error against the given labels (PRESS). Measured (bench/diagnosis: every λ of the grid, then the
+# default diagnosis at the chosen λ; mean / worst AUROC over 27 wine and breast_cancer runs):
+# PRESS 0.9944 / 0.9661, LOO accuracy 0.9919 / 0.9330, mean margin 0.9819 / 0.8221; on digits
+# (6 cells) PRESS 0.9996 / 0.9989, accuracy 0.9991 / 0.9963. PRESS is smooth in λ, so the climb
+# does not stop on the plateaus that a count of correct rows has.
 RIDGE_GRID: tuple[float, ...] = (0.0, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0)
 RIDGE_START = 0.1
 # The ridge for the CG-score (and for ridge=0) when rows repeat after normalization, as in ``score``.
@@ -174,10 +179,10 @@ def diagnose(
     labels : array-like of hashable, shape (n,)
         The given class labels; at least two distinct values.
     ridge : float or "auto"
-        λ added to the Gram diagonal for the predictions. "auto" (default) picks λ from
-        ``ridge_grid`` by the round-0 leave-one-out accuracy against the given labels (ties go
-        to the larger λ; see ``ridge_search``); 0 is the exact interpolant. The λ used is
-        ``result.ridge``, the accuracies tried are ``result.ridge_scores``.
+        λ added to the Gram diagonal for the predictions. "auto" (default) picks from
+        ``ridge_grid`` the λ of least round-0 leave-one-out squared error ‖F_i − Y_i‖² against
+        the given labels (see ``ridge_search``); 0 is the exact interpolant. The λ used is
+        ``result.ridge``; the errors of the λ tried are in ``result.ridge_scores``.
     rounds : int
         Cleaning rounds after round 0 (0: round 0 only). Each sets aside the rows with the
         highest margin of the previous round, refits on the rest and scores every row again.
@@ -210,8 +215,8 @@ def diagnose(
     ridge_grid : sequence of float
         The candidates of ridge="auto".
     ridge_search : {"climb", "grid"}
-        "climb" (default) walks the grid from λ = 0.1 towards higher LOO accuracy and stops at
-        a local maximum (a few factorizations); "grid" tries every λ.
+        "climb" (default) walks the grid from λ = 0.1 towards lower LOO error and stops at a
+        local minimum (a few factorizations); "grid" tries every λ.
     """
     if client is not None:
         raise NotImplementedError("diagnose(client=...) is not supported yet; run locally (client=None).")
@@ -265,7 +270,7 @@ def diagnose(
     finally:
         bar.close()
 
-    margin_by_round, F_last, cg, cg_ridge, lam, accuracy, noise, aside = outcome
+    margin_by_round, F_last, cg, cg_ridge, lam, press, noise, aside = outcome
     suspicion = margin_by_round[-1]
     suggested = np.argmax(F_last, axis=1)
     return Diagnosis(
@@ -279,7 +284,7 @@ def diagnose(
         labels=label_values,
         classes=classes,
         set_aside=aside,
-        ridge_scores=accuracy,
+        ridge_scores=press,
         cg_ridge=cg_ridge,
         loo_predictions=F_last if predictions else None,
         params={
@@ -309,12 +314,12 @@ class _Runner:
     def all(self, partitions, grid, cg_ridge, rounds, fraction):
         n = self.codes.size
         chunks = [c for p in partitions for c in p]
-        # Round 0 at the λ of the grid, for every chunk; λ by the LOO accuracy summed over chunks.
+        # Round 0 at the λ of the grid, for every chunk; λ by the LOO squared error summed over chunks.
         first: list[dict[float, _Fit]] = [{} for _ in chunks]
 
-        def correct(lam: float) -> int | None:
-            """Rows whose LOO suggestion is their given label, over all chunks; None if singular."""
-            total = 0
+        def fitness(lam: float) -> float | None:
+            """−Σ ‖F_i − Y_i‖² (LOO, against the given labels) over all chunks; None if singular."""
+            total = 0.0
             for rows, by_lambda in zip(chunks, first):
                 try:
                     by_lambda[lam] = self.fit(rows, lam)
@@ -322,17 +327,17 @@ class _Runner:
                     if len(grid) == 1:
                         raise
                     return None  # near-copies: this λ is out
-                total += int(np.sum(np.argmax(by_lambda[lam].loo, axis=1) == self.codes[rows]))
-            return total
+                total += float(np.sum((by_lambda[lam].loo - signed_targets(self.codes[rows], self.K)) ** 2))
+            return -total
 
-        counts = search_grid(grid, correct, exhaustive=self.exhaustive)
-        usable = [v for v, c in counts.items() if c is not None]
+        values = search_grid(grid, fitness, exhaustive=self.exhaustive)
+        usable = [v for v, c in values.items() if c is not None]
         if not usable:
             raise SingularGramError("the Gram matrix is singular at every ridge of the grid; pass a larger ridge.")
-        lam = max(usable, key=lambda v: (counts[v], v))
-        accuracy = {float(v): c / (n * len(partitions)) for v, c in sorted(counts.items()) if c is not None}
+        lam = max(usable, key=lambda v: (values[v], v))
+        press = {float(v): -c / (n * len(partitions) * self.K) for v, c in sorted(values.items()) if c is not None}
         if len(grid) == 1:
-            accuracy = {}
+            press = {}
 
         # The paper's CG-score (no ridge), from round 0 of the first partition.
         cg = np.zeros(n)
@@ -380,7 +385,7 @@ class _Runner:
         reps = len(partitions)
         noise = wrong / (n * reps)
         aside = [np.unique(np.concatenate(a)) if a else np.empty(0, dtype=np.intp) for a in aside_rows]
-        return margin_sum / reps, F_sum / reps, cg, cg_ridge, float(lam), accuracy, noise, aside
+        return margin_sum / reps, F_sum / reps, cg, cg_ridge, float(lam), press, noise, aside
 
 
 def search_grid(grid: Sequence[float], score, exhaustive: bool = False) -> dict[float, Any]:

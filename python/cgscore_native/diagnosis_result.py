@@ -29,7 +29,8 @@ class Diagnosis:
     labels: np.ndarray  # the given labels (n,)
     classes: np.ndarray  # the distinct labels, in the order of the prediction columns
     set_aside: list[np.ndarray] = field(default_factory=list)  # rows set aside in round r = 1, 2, ...
-    ridge_scores: dict[float, float] = field(default_factory=dict)  # λ tried → round-0 LOO accuracy (ridge="auto")
+    # ridge="auto": λ tried → round-0 LOO mean squared error against the given labels (the least wins)
+    ridge_scores: dict[float, float] = field(default_factory=dict)
     cg_ridge: float = 0.0  # the ridge of cg_score: 0, or the duplicate ridge when rows repeat
     loo_predictions: np.ndarray | None = None  # (n, K) last round, when predictions=True
     params: dict[str, Any] = field(default_factory=dict)
