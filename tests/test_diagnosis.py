@@ -102,7 +102,7 @@ def test_margin_and_suggestion():
     F = np.array([[0.9, -0.8, -0.1], [0.2, 0.5, -1.0], [0.3, 0.3, 0.0]])
     m, s = margins(F, np.array([0, 0, 1]))
     assert np.allclose(m, [-1.0, 0.3, 0.0])
-    assert list(s) == [0, 1, 0]
+    assert list(s) == [0, 1, 1]  # a tie keeps the given class
 
 
 def test_flags_and_suggestions_find_flipped_labels():
@@ -209,6 +209,10 @@ def test_chunked_mode_is_seeded_stratified_and_close_to_whole_data():
     assert np.array_equal(a.suspicion, b.suspicion)
     assert a.params["chunk_size"] == 60 and a.params["repeats"] == 3
     assert set(np.flatnonzero(a.is_label_issue)) == set(flipped) == set(np.flatnonzero(whole.is_label_issue))
+    assert np.array_equal(a.is_label_issue, a.suggested_label != given)
+    assert np.array_equal(a.suspicion, a.margin_by_round[-1])
+    other = cg.diagnose(X, given, chunk_size=60, seed=4)
+    assert not np.array_equal(other.suspicion, a.suspicion)  # the seed picks the chunks
     chunks = stratified_chunks(given, 3, 60, np.random.default_rng(0))
     assert len(chunks) == 3 and all(np.unique(given[c]).size == 3 for c in chunks)
     assert np.array_equal(np.sort(np.concatenate(chunks)), np.arange(180))

@@ -143,12 +143,15 @@ def predict_rows(data: UnitRows, rows: np.ndarray, fit: _Fit) -> np.ndarray:
 
 
 def margins(F: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(margin, suggested code) per row: max_{k≠y} F_k − F_y, and argmax_k F_k (first on ties)."""
+    """(margin, suggested code) per row: max_{k≠y} F_k − F_y, and argmax_k F_k (the given class
+    unless another is strictly higher, so that suggested ≠ given exactly when margin > 0)."""
     idx = np.arange(codes.size)
     given = F[idx, codes]
     others = F.copy()
     others[idx, codes] = -np.inf
-    return others.max(axis=1) - given, np.argmax(F, axis=1)
+    best_other = np.argmax(others, axis=1)
+    margin = others[idx, best_other] - given
+    return margin, np.where(margin > 0, best_other, codes)
 
 
 def diagnose(
@@ -272,7 +275,7 @@ def diagnose(
 
     margin_by_round, F_last, cg, cg_ridge, lam, press, noise, aside = outcome
     suspicion = margin_by_round[-1]
-    suggested = np.argmax(F_last, axis=1)
+    suggested = margins(F_last, codes)[1]
     return Diagnosis(
         suspicion=suspicion,
         suggested_label=classes[suggested],
@@ -352,8 +355,7 @@ class _Runner:
                     fit0 = self.fit(rows, cg_ridge)
             cg[rows] = fit0.cg
 
-        margin_sum = np.zeros((rounds + 1, n))
-        F_sum = np.zeros((n, self.K))
+        F_sum = np.zeros((rounds + 1, n, self.K))  # predictions of each round, summed over partitions
         wrong = 0
         aside_rows: list[list[np.ndarray]] = [[] for _ in range(rounds)]
         for rows, by_lambda in zip(chunks, first):
@@ -361,7 +363,7 @@ class _Runner:
             F = fit.loo
             m, sugg = margins(F, self.codes[rows])
             wrong += int(np.sum(sugg != self.codes[rows]))
-            margin_sum[0, rows] += m
+            F_sum[0, rows] += F
             history = [(m, F)]
             share = fraction
             if share is None:
@@ -378,14 +380,15 @@ class _Runner:
                 if out_local.size:
                     F[out_local] = predict_rows(self.data, rows[out_local], fit_r)
                 m, _ = margins(F, self.codes[rows])
-                margin_sum[r + 1, rows] += m
+                F_sum[r + 1, rows] += F
                 aside_rows[r].append(rows[out_local])
                 history.append((m, F))
-            F_sum[rows] += history[-1][1]
         reps = len(partitions)
         noise = wrong / (n * reps)
         aside = [np.unique(np.concatenate(a)) if a else np.empty(0, dtype=np.intp) for a in aside_rows]
-        return margin_sum / reps, F_sum / reps, cg, cg_ridge, float(lam), press, noise, aside
+        F_mean = F_sum / reps
+        margin_by_round = np.stack([margins(F_r, self.codes)[0] for F_r in F_mean])
+        return margin_by_round, F_mean[-1], cg, cg_ridge, float(lam), press, noise, aside
 
 
 def search_grid(grid: Sequence[float], score, exhaustive: bool = False) -> dict[float, Any]:

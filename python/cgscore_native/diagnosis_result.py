@@ -16,7 +16,8 @@ class Diagnosis:
     for row i lies above the prediction for its given class (> 0: another class is predicted;
     higher = more likely mislabeled). Kept rows are predicted leave-one-out, set-aside rows
     from the kept ones. ``is_label_issue`` flags the rows whose suggested label differs from
-    the given one after the last round (suspicion > 0).
+    the given one after the last round (suspicion > 0). In chunked mode the predictions are
+    averaged over the partitions first, and margins and suggestions come from the averages.
     """
 
     suspicion: np.ndarray  # float64 (n,)
