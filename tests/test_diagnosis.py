@@ -282,3 +282,25 @@ def test_the_memory_planner_chooses_chunks_when_the_whole_problem_does_not_fit()
     d = cg.diagnose(X, y, memory_limit=limit, seed=1)
     assert d.params["chunk_size"] == 100 and d.params["repeats"] == 3
     assert cg.diagnose(X, y).params["chunk_size"] is None
+
+
+def test_a_singular_ridge_zero_is_skipped_and_cg_score_falls_back(monkeypatch):
+    """Near-copies that the duplicate check misses make λ = 0 singular: the grid drops it and
+    cg_score uses the duplicate ridge, with a warning."""
+    from cgscore_native import diagnosis
+    from cgscore_native.errors import SingularGramError
+
+    real = diagnosis.run_kernel
+
+    def singular_at_zero(data, Y, options, first_scored=0):
+        if options.ridge == 0:
+            raise SingularGramError("singular", pivot_index=1, pivot_value=0.0)
+        return real(data, Y, options, first_scored)
+
+    monkeypatch.setattr(diagnosis, "run_kernel", singular_at_zero)
+    X, y = _blobs(10, 2, 5, seed=18)
+    with pytest.warns(cg.DuplicatesWarning, match="cg_score uses ridge 1e-06"):
+        d = cg.diagnose(X, y, ridge_search="grid")
+    assert 0.0 not in d.ridge_scores and d.cg_ridge == 1e-6 and np.all(np.isfinite(d.cg_score))
+    with pytest.raises(SingularGramError, match="singular to working precision"):
+        cg.diagnose(X, y, ridge=0.0)

@@ -351,7 +351,7 @@ class _Runner:
                     fit0 = self.fit(rows, cg_ridge)
                 except SingularGramError as exc:  # near-copies the duplicate check does not catch
                     cg_ridge = DUPLICATE_RIDGE
-                    warnings.warn(f"{exc} cg_score uses ridge {cg_ridge:g} instead.", DuplicatesWarning, stacklevel=4)
+                    warnings.warn(f"{exc} cg_score uses ridge {cg_ridge:g} instead.", DuplicatesWarning, stacklevel=3)
                     fit0 = self.fit(rows, cg_ridge)
             cg[rows] = fit0.cg
 
