@@ -60,10 +60,10 @@ def protocol_seed_free(X: np.ndarray, labels, ratio: float = 1.0) -> np.ndarray:
     scores = np.full(len(labels), np.nan)
     for c in sorted(set(labels.tolist())):
         P = np.flatnonzero(labels == c)
-        O = np.flatnonzero(labels != c)
-        assert int(np.floor(len(P) * ratio)) >= len(O), "not the seed-free case"
-        rows = np.concatenate([P, O])
-        y = np.concatenate([np.ones(len(P)), -np.ones(len(O))])
+        others = np.flatnonzero(labels != c)
+        assert int(np.floor(len(P) * ratio)) >= len(others), "not the seed-free case"
+        rows = np.concatenate([P, others])
+        y = np.concatenate([np.ones(len(P)), -np.ones(len(others))])
         Hinv = np.linalg.inv(ntk_gram(X[rows]))
         alpha = Hinv @ y
         scores[P] = (alpha**2 / np.diag(Hinv))[: len(P)]

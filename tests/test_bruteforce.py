@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import gaussian_problem
-from reference import brute_force_binary, brute_force_subterms, ntk_gram
 
 import cgscore_native as cg
 from cgscore_native import _core
 from cgscore_native._blas import ensure_blas
+from conftest import gaussian_problem
+from reference import brute_force_binary, brute_force_subterms, ntk_gram
 
 
 def assert_scores_close(actual: np.ndarray, expected: np.ndarray) -> None:

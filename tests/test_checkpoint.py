@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import cgscore_native as cg
-from cgscore_native import _run
+from cgscore_native import _execute
 from cgscore_native.checkpoint import CheckpointMismatchError
 
 
@@ -30,13 +30,13 @@ ARGS = dict(ratio=0.8, repeats=2, seed=11, chunk_size=20, subterms=True)
 
 def count_solves(monkeypatch) -> list:
     calls = []
-    real = _run.solve_problem
+    real = _execute.score_problem
 
     def counted(*args, **kwargs):
         calls.append(args[1].key)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(_run, "solve_problem", counted)
+    monkeypatch.setattr(_execute, "score_problem", counted)
     return calls
 
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import cgscore_native as cg
-from cgscore_native._protocol import max_chunk_positives, negative_count, plan_problems
+from cgscore_native._plan import max_chunk_positives, negative_count, plan_problems
 
 
 def uneven_classes(rng, sizes=(70, 25, 41), d=6):

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import cgscore_native as cg
-from cgscore_native import MemoryBudgetError, dask_backend
+from cgscore_native import MemoryBudgetError, _dask
 
 distributed = pytest.importorskip("distributed")
 
@@ -71,7 +71,7 @@ def kill_worker_once(marker: str, *args):
     try:
         fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
     except FileExistsError:
-        return dask_backend.solve_task(*args)
+        return _dask.score_task(*args)
     os.close(fd)
     os._exit(1)
 
@@ -81,9 +81,9 @@ def kill_worker_once(marker: str, *args):
 @pytest.mark.flaky(reruns=2)
 def test_a_lost_worker_is_replaced_and_the_result_is_identical(client, data, tmp_path):
     X, y = data
-    from cgscore_native._execute import KernelOptions
-    from cgscore_native._normalize import prepare_features
-    from cgscore_native._protocol import plan_problems
+    from cgscore_native._kernel import KernelOptions
+    from cgscore_native._plan import plan_problems
+    from cgscore_native._prepare import prepare_features
 
     classes, codes = np.unique(y, return_inverse=True)
     rows, _ = prepare_features(np.ascontiguousarray(X.reshape(len(X), -1), dtype=np.float64))
@@ -91,10 +91,10 @@ def test_a_lost_worker_is_replaced_and_the_result_is_identical(client, data, tmp
     options = KernelOptions(n_threads=1)
     marker = str(tmp_path / "killed")
     task = functools.partial(kill_worker_once, marker)
-    on_cluster = dask_backend.solve_on_cluster(client, rows, problems, options, labels=classes, task=task)
+    on_cluster = _dask.run_on_cluster(client, rows, problems, options, labels=classes, task=task)
     assert os.path.exists(marker)  # a worker really died
     for p in problems:
-        local = dask_backend.solve_task(rows, p, options, classes)
+        local = _dask.score_task(rows, p, options, classes)
         np.testing.assert_array_equal(on_cluster[p.key].scores, local.scores)
     client.wait_for_workers(2, timeout=60)
 
@@ -120,19 +120,19 @@ def test_importing_the_package_does_not_import_dask():
 
 
 def report_singular(*args):
-    return dask_backend._Singular("The NTK Gram matrix of the problem is singular", 3, 1e-18, (4, 9))
+    return _dask._Singular("The NTK Gram matrix of the problem is singular", 3, 1e-18, (4, 9))
 
 
 def test_a_singular_problem_on_a_worker_raises_with_its_rows(client, data):
     from cgscore_native import SingularGramError
-    from cgscore_native._execute import KernelOptions
-    from cgscore_native._protocol import plan_problems
+    from cgscore_native._kernel import KernelOptions
+    from cgscore_native._plan import plan_problems
 
     X, y = data
     problems = plan_problems(np.unique(y, return_inverse=True)[1], 4, ratio=1.0, repeats=1, entropy=0)
     Xn = X.reshape(len(X), -1) / np.linalg.norm(X.reshape(len(X), -1), axis=1, keepdims=True)
     with pytest.raises(SingularGramError, match="singular") as info:
-        dask_backend.solve_on_cluster(client, Xn, problems, KernelOptions(), task=report_singular)
+        _dask.run_on_cluster(client, Xn, problems, KernelOptions(), task=report_singular)
     assert info.value.rows == (4, 9) and info.value.pivot_index == 3
 
 

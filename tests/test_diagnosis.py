@@ -10,7 +10,7 @@ import pytest
 
 import cgscore_native as cg
 from cgscore_native import _core
-from cgscore_native._normalize import prepare_features
+from cgscore_native._prepare import prepare_features
 from cgscore_native.diagnosis import (
     RIDGE_GRID,
     fit_rows,

@@ -86,8 +86,8 @@ def test_near_duplicates_are_reported_as_ill_conditioned(rng):
 
 
 def test_singular_error_is_reported_in_user_rows(rng):
-    from cgscore_native._execute import singular_error_in_rows
-    from cgscore_native._normalize import UnitRows
+    from cgscore_native._kernel import singular_error_in_rows
+    from cgscore_native._prepare import UnitRows
 
     X = rng.normal(size=(8, 3))
     X[5] = X[2] * (1 + 1e-13)

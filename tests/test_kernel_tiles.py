@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from reference import brute_force_binary, brute_force_subterms, ntk_gram
 
 from cgscore_native import SingularGramError, _core
 from cgscore_native._blas import ensure_blas
+from reference import brute_force_binary, brute_force_subterms, ntk_gram
 
 BACKENDS = ["eigen", "blas"]
 BOUNDARY_SIZES = [1, 2, 5, 127, 128, 129, 255, 256, 257, 300, 383, 513]

@@ -11,7 +11,7 @@ import pytest
 
 from _cli_support import assert_one_line_error, run_cli, small_digits
 from cgscore_native import baselines, score
-from cgscore_native.datasets import flip_labels
+from cgscore_native.experiments.label_noise import flip_labels
 from cgscore_native.metrics import auroc, average_precision, detection_metrics, f1_max, precision_at_k
 from cgscore_native.noise_bench import METHODS, run_noise_bench, to_markdown
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import gaussian_problem
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import cgscore_native as cg
+from conftest import gaussian_problem
 
 
 @settings(max_examples=25, deadline=None)
@@ -70,7 +70,7 @@ def test_feature_dtypes_and_image_shapes(rng, dtype):
 
 
 def test_digits_find_flipped_labels():
-    from cgscore_native.datasets import flip_labels
+    from cgscore_native.experiments.label_noise import flip_labels
     from cgscore_native.metrics import auroc
 
     images, target = cg.load_digits()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from reference import protocol_seed_free
 
 import cgscore_native as cg
+from reference import protocol_seed_free
 
 
 def three_string_classes(rng, sizes=(10, 12, 15), d=9):

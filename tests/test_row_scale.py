@@ -9,7 +9,7 @@ import pytest
 import cgscore_native as cg
 from cgscore_native import _core
 from cgscore_native._blas import ensure_blas
-from cgscore_native._normalize import UnitRows, normalize_rows, prepare_features
+from cgscore_native._prepare import UnitRows, normalize_rows, prepare_features
 
 
 @pytest.fixture(params=["eigen", "blas"])

@@ -24,7 +24,7 @@ import numpy as np
 
 import cgscore_native as cg
 from cgscore_native._memory import problem_peak_bytes
-from cgscore_native.datasets import flip_labels
+from cgscore_native.experiments.label_noise import flip_labels
 from cgscore_native.metrics import auroc
 
 HERE = Path(__file__).resolve().parent

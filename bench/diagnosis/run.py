@@ -33,7 +33,7 @@ import numpy as np
 import cgscore_native as cg
 from cgscore_native import baselines, diagnosis
 from cgscore_native.datasets import flip_labels
-from cgscore_native.metrics import detection_metrics
+from cgscore_native.experiments.metrics import detection_metrics
 
 HERE = Path(__file__).resolve().parent
 RATES = {"uniform": (0.1, 0.2, 0.4), "pair": (0.1, 0.2, 0.3)}

@@ -17,18 +17,22 @@ except ImportError as exc:  # pragma: no cover - depends on the installation
         f"and check that a C++17 compiler was available. Original error: {exc}"
     ) from exc
 
+from ._version import __version__
 from .api import cg_score, cg_score_binary, score
-from .checkpoint import CheckpointMismatchError
 from .datasets import load_digits
 from .diagnosis import diagnose
 from .diagnosis_result import Diagnosis
-from .errors import DuplicateRowsError, DuplicatesWarning, MemoryBudgetError, SingularGramError
+from .errors import (
+    CheckpointMismatchError,
+    DuplicateRowsError,
+    DuplicatesWarning,
+    MemoryBudgetError,
+    SingularGramError,
+)
 from .result import CGResult, ProblemReport
 
-__version__ = "0.1.0"
 
-
-def build_info() -> dict:
+def build_info() -> dict[str, object]:
     """Facts about the compiled core: OpenMP on or off, default threads, Eigen version, SIMD."""
     return dict(_core.build_info())
 
@@ -42,6 +46,7 @@ __all__ = [
     "MemoryBudgetError",
     "ProblemReport",
     "SingularGramError",
+    "__version__",
     "build_info",
     "cg_score",
     "cg_score_binary",

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import os
 import re
+from typing import Any
 
+from ._plan import largest_fitting
 from .errors import MemoryBudgetError
 
 GIB = 1024**3
@@ -25,14 +27,16 @@ _UNITS = {
 }
 
 
-def parse_memory_limit(limit) -> int | None:
-    """Bytes from an int, or from a string such as "4GiB", "512 MiB", "2.5GB" (GB = 10⁹, GiB = 2³⁰)."""
+def parse_memory_limit(limit: Any) -> int | None:
+    """Bytes from an int, or from a string such as "4GiB", "512 MiB", "2.5GB", "1e9" (GB = 10⁹, GiB = 2³⁰).
+
+    The one size grammar of the package: the CLI's ``--memory-limit`` parses with it too."""
     if limit is None:
         return None
     if isinstance(limit, bool):
         raise TypeError(f"memory_limit must be a number of bytes or a string like '4GiB'; got {limit!r}.")
     if isinstance(limit, str):
-        match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+(?:e[0-9]+)?)\s*([a-zA-Z]*)\s*", limit)
+        match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+(?:[eE][0-9]+)?)\s*([a-zA-Z]*)\s*", limit)
         unit = match.group(2).lower() if match else None
         if match is None or unit not in _UNITS:
             raise ValueError(
@@ -78,7 +82,7 @@ def run_peak_bytes(n_rows: int, d: int, largest_problem: int, k: int = 1, n_thre
     return 16 * n_rows + problem_peak_bytes(largest_problem, d, k, n_threads)
 
 
-def memory_budget(memory_limit, *, use_available: bool = True) -> tuple[int | None, str]:
+def memory_budget(memory_limit: Any, *, use_available: bool = True) -> tuple[int | None, str]:
     """The limit to check against and how to name it: the user's budget and/or available memory."""
     user = parse_memory_limit(memory_limit)
     avail = available_memory_bytes() if use_available else None
@@ -94,7 +98,7 @@ def check_run_fits(
     *,
     k: int = 1,
     n_threads: int = 1,
-    memory_limit=None,
+    memory_limit: Any = None,
     use_available: bool = True,
     budget_name: str | None = None,
 ) -> None:
@@ -123,9 +127,30 @@ def check_run_fits(
     )
 
 
-def check_problem_fits(n: int, d: int, k: int = 1, memory_limit=None) -> None:
-    """Raise MemoryBudgetError if one problem of n rows cannot fit; allocates nothing."""
-    check_run_fits(n, d, n, k=k, memory_limit=memory_limit)
+def check_memory(
+    n: int, d: int, largest: int, threads: int, memory_limit: Any, client: Any = None, k: int = 1
+) -> None:
+    """Refuse a run that cannot fit, here or (with a Dask client) on the cluster's workers."""
+    kernel_threads = threads or os.cpu_count() or 1
+    if client is None:
+        check_run_fits(n, d, largest, k=k, n_threads=kernel_threads, memory_limit=memory_limit)
+        return
+    # The work runs on the workers: check against their limit (and the user's budget), not this machine.
+    user = parse_memory_limit(memory_limit)
+    workers = worker_memory_limit(client)
+    limits = [x for x in (user, workers) if x is not None]
+    if limits:
+        name = "the memory limit you set" if user is not None and user <= min(limits) else "a Dask worker's memory limit"
+        check_run_fits(
+            n, d, largest, k=k, n_threads=kernel_threads, memory_limit=min(limits), use_available=False, budget_name=name
+        )
+
+
+def worker_memory_limit(client: Any) -> int | None:
+    """The smallest memory limit among the cluster's workers, or None when none is set."""
+    limits = [w.get("memory_limit") or 0 for w in client.scheduler_info().get("workers", {}).values()]
+    limits = [int(x) for x in limits if x > 0]
+    return min(limits) if limits else None
 
 
 def _size(nbytes: int) -> str:
@@ -135,11 +160,4 @@ def _size(nbytes: int) -> str:
 
 
 def _largest_fitting_problem(n_rows: int, d: int, k: int, n_threads: int, limit: int) -> int:
-    lo, hi = 0, max(n_rows, 1)
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if run_peak_bytes(n_rows, d, mid, k, n_threads) <= limit:
-            lo = mid
-        else:
-            hi = mid - 1
-    return lo
+    return largest_fitting(lambda size: run_peak_bytes(n_rows, d, size, k, n_threads) <= limit, max(n_rows, 1))

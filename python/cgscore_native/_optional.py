@@ -5,9 +5,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-
-class MissingDependencyError(ImportError):
-    """An optional dependency is not installed; the message names the pip extra that brings it."""
+from .errors import MissingDependencyError
 
 
 def require(module: str, extra: str, purpose: str) -> ModuleType:

@@ -1,4 +1,4 @@
-"""Input checks: features to a finite float64 matrix, labels to class codes.
+"""Input checks: features to a finite float64 matrix, labels to class codes or to ±1 columns.
 
 Every error says what is wrong and what to change, and names offending rows.
 """
@@ -12,7 +12,7 @@ import numpy as np
 _MAX_LISTED = 10
 
 
-def format_rows(rows) -> str:
+def format_rows(rows: Any) -> str:
     """'3, 17, 40' or '3, 17, ... (12 rows)' for error messages."""
     rows = [int(r) for r in rows]
     shown = ", ".join(str(r) for r in rows[:_MAX_LISTED])
@@ -103,6 +103,21 @@ def as_label_codes(labels: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
             f"labels hold {classes.size} distinct value(s); the CG-score compares classes, so at least 2 are needed."
         )
     return classes, codes.reshape(-1).astype(np.intp)
+
+
+def as_signed_labels(y: Any, n: int) -> np.ndarray:
+    """y of a binary problem as float64 ±1, shape (n,) or (n, k); booleans map True → +1."""
+    arr = np.asarray(y.to_numpy() if hasattr(y, "to_numpy") else y)
+    if arr.dtype == bool:
+        arr = np.where(arr, 1.0, -1.0)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"y must hold +1/−1 or booleans; got dtype {arr.dtype}.")
+    if arr.ndim not in (1, 2) or arr.shape[0] != n:
+        raise ValueError(f"y must have shape ({n},) or ({n}, k) to match X; got {arr.shape}.")
+    bad = np.flatnonzero(~np.isin(arr, (1, -1)).reshape(n, -1).all(axis=1))
+    if bad.size:
+        raise ValueError(f"y must hold only +1 and −1 (or booleans); rows {format_rows(bad)} hold other values.")
+    return arr.astype(np.float64)
 
 
 def check_protocol_args(ratio: float, repeats: int) -> None:

@@ -1,30 +1,37 @@
-"""Public API: cg_score, cg_score_binary and score.
+"""Public API: cg_score, cg_score_binary and score — the orchestration of the stages.
 
-The data flow: validate → plan problems → check memory → normalize → duplicates →
-run the problems (resuming from a checkpoint; locally or on a Dask cluster) → aggregate
-in plan order. Each step lives in its own module.
+The data's path, one module per stage, in the order ``score`` calls them:
+
+    _validate   check X and the labels
+    _plan       the binary problems (SPEC §2), drawn from the seed
+    _memory     refuse a run that cannot fit, before anything large exists
+    _prepare    each row's unit-length factor, duplicate groups, the ridge
+    _execute    run the problems: resume from a checkpoint, a kernel thread or Dask (_dask)
+    _kernel     one native call per problem
+    _aggregate  per-row means in plan order, into a result.CGResult
 """
 
 from __future__ import annotations
 
 import os
-import warnings
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
-from ._execute import Aggregator, KernelOptions, run_kernel, singular_error_in_rows
-from ._memory import check_run_fits, parse_memory_limit
-from ._normalize import UnitRows, prepare_features
-from ._protocol import plan_problems, resolve_seed
-from ._run import call_interruptibly, run_problems
-from ._validate import as_feature_matrix, as_label_codes, check_protocol_args, check_threads, format_rows
-from .checkpoint import Checkpoint, digest_all, labels_digest, stored_entropy
-from .errors import DuplicateRowsError, DuplicatesWarning, SingularGramError
-from .result import CGResult, ProblemReport
+from ._aggregate import aggregate, plain
+from ._execute import call_interruptibly, run_problems
+from ._kernel import KernelOptions, run_kernel, singular_error_in_rows
+from ._memory import check_memory
+from ._plan import plan_problems, resolve_seed
+from ._prepare import DuplicatePolicy, conflicting_groups, duplicate_policy, prepare_features
+from ._validate import as_feature_matrix, as_label_codes, as_signed_labels, check_protocol_args, check_threads
+from .checkpoint import Checkpoint, fingerprint, stored_entropy
+from .errors import SingularGramError
+from .result import CGResult
 
-DuplicatePolicy = Literal["ridge", "raise"]
 DEFAULT_RIDGE = 1e-6
+
+__all__ = ["DEFAULT_RIDGE", "DuplicatePolicy", "cg_score", "cg_score_binary", "score"]
 
 
 def score(
@@ -99,7 +106,7 @@ def score(
     check_protocol_args(ratio, repeats)
     threads = check_threads(n_threads)
     if client is not None:
-        from .dask_backend import check_client
+        from ._dask import check_client
 
         check_client(client)
     label_values = np.asarray(labels.to_numpy() if hasattr(labels, "to_numpy") else labels).reshape(-1)
@@ -109,12 +116,14 @@ def score(
     problems = plan_problems(
         codes, classes.size, ratio=float(ratio), repeats=int(repeats), entropy=entropy, chunk_size=chunk_size
     )
-    _check_memory(n, d, max(p.size for p in problems), threads, memory_limit, client)
+    check_memory(n, d, max(p.size for p in problems), threads, memory_limit, client)
 
     data, groups = prepare_features(Xf, threads)
     del Xf
-    conflicting = [g for g in groups if np.unique(codes[g]).size > 1]
-    used_ridge = _duplicate_policy(groups, conflicting, classes, codes, duplicates, ridge)
+    conflicting = conflicting_groups(groups, codes)
+    used_ridge = duplicate_policy(
+        groups, conflicting, duplicates, ridge, lambda rows: ", ".join(repr(plain(classes[c])) for c in codes[rows])
+    )
 
     params = {
         "ratio": float(ratio),
@@ -125,44 +134,26 @@ def score(
     }
     store = None
     if checkpoint is not None:
-        store = Checkpoint(checkpoint, _fingerprint(data, codes, classes, params, entropy, subterms))
+        store = Checkpoint(checkpoint, fingerprint(data, codes, classes, params, entropy, subterms))
     options = KernelOptions(ridge=used_ridge, subterms=subterms, n_threads=threads)
     outcomes = run_problems(
         data, problems, options, labels=classes, checkpoint=store, client=client, progress=progress
     )
-
-    aggregate = Aggregator(n, int(repeats), subterms)
-    reports = []
-    for outcome in outcomes:  # plan order: the same arithmetic whichever back end ran them
-        problem = outcome.problem
-        aggregate.add(outcome)
-        reports.append(
-            ProblemReport(
-                repeat=problem.repeat,
-                label=_plain(classes[problem.class_index]),
-                n_positives=int(problem.positives.size),
-                n_negatives=int(problem.negatives.size),
-                min_pivot=outcome.min_pivot,
-                min_pivot_row=outcome.min_pivot_row,
-                condition_estimate=outcome.condition_estimate,
-                chunk=problem.chunk,
-            )
-        )
-    mean, std, count, sub = aggregate.finish()
+    total = aggregate(outcomes, n, int(repeats), subterms, classes)
     return CGResult(
-        scores=mean,
-        std=std,
-        count=count,
+        scores=total.mean,
+        std=total.std,
+        count=total.count,
         labels=label_values,
         classes=classes,
-        scores_by_repeat=aggregate.by_repeat,
+        scores_by_repeat=total.by_repeat,
         duplicate_groups=groups,
         conflicting_groups=conflicting,
-        problems=reports,
+        problems=total.reports,
         ridge=used_ridge,
         seed=entropy,
         params=params,
-        subterms=sub,
+        subterms=total.subterms,
     )
 
 
@@ -174,16 +165,19 @@ def cg_score(
     repeats: int = 1,
     seed: int | None = None,
     n_threads: int | None = None,
+    duplicates: DuplicatePolicy = "ridge",
+    ridge: float = DEFAULT_RIDGE,
+    memory_limit: int | str | None = None,
+    progress: bool = False,
     client: Any = None,
     chunk_size: int | None = None,
     checkpoint: str | os.PathLike | None = None,
-    memory_limit: int | str | None = None,
 ) -> np.ndarray:
     """CG-scores, shape (n,), float64, under the authors' class-wise protocol (SPEC §2).
 
     High scores mark irregular, hard or mislabeled instances; low scores redundant ones.
-    ``client`` (a Dask cluster), ``chunk_size`` (chunked mode), ``checkpoint`` (resumable
-    runs) and ``memory_limit`` work as in ``score``, which also returns diagnostics.
+    Every argument works as in ``score`` (which takes the same ones, plus ``subterms``, and
+    also returns diagnostics); ``cg_score(X, y, **kw)`` is ``score(X, y, **kw).scores``.
     """
     return score(
         X,
@@ -192,10 +186,13 @@ def cg_score(
         repeats=repeats,
         seed=seed,
         n_threads=n_threads,
+        duplicates=duplicates,
+        ridge=ridge,
+        memory_limit=memory_limit,
+        progress=progress,
         client=client,
         chunk_size=chunk_size,
         checkpoint=checkpoint,
-        memory_limit=memory_limit,
     ).scores
 
 
@@ -216,106 +213,23 @@ def cg_score_binary(
     """
     Xf = as_feature_matrix(X)
     n, d = Xf.shape
-    Y = _as_signed_labels(y, n)
+    Y = as_signed_labels(y, n)
     threads = check_threads(n_threads)
-    _check_memory(n, d, n, threads, memory_limit, None, k=Y.shape[1] if Y.ndim == 2 else 1)
+    check_memory(n, d, n, threads, memory_limit, k=Y.shape[1] if Y.ndim == 2 else 1)
     data, groups = prepare_features(Xf, threads)
-    conflicting = [g for g in groups if np.unique(Y[g], axis=0).shape[0] > 1]
-    used_ridge = _duplicate_policy(groups, conflicting, None, None, duplicates, ridge)
+    used_ridge = duplicate_policy(groups, conflicting_groups(groups, Y), duplicates, ridge)
     try:
         out = call_interruptibly(run_kernel, data, Y, KernelOptions(ridge=used_ridge, n_threads=threads))
     except SingularGramError as exc:
         raise singular_error_in_rows(exc, data, np.arange(n), what="the binary problem") from None
-    return out["scores"] if Y.ndim == 2 else out["scores"][:, 0]
+    scores: np.ndarray = out["scores"]
+    return scores if Y.ndim == 2 else scores[:, 0]
 
 
-def _run_entropy(seed: int | None, checkpoint) -> int:
+def _run_entropy(seed: int | None, checkpoint: str | os.PathLike | None) -> int:
     """The seed entropy; with seed=None, a checkpoint's recorded entropy wins over fresh entropy."""
     if seed is None and checkpoint is not None:
         stored = stored_entropy(checkpoint)
         if stored is not None:
             return stored
     return resolve_seed(seed)
-
-
-def _check_memory(n: int, d: int, largest: int, threads: int, memory_limit, client, k: int = 1) -> None:
-    """Refuse a run that cannot fit, here or (with a client) on the cluster's workers."""
-    kernel_threads = threads or os.cpu_count() or 1
-    if client is None:
-        check_run_fits(n, d, largest, k=k, n_threads=kernel_threads, memory_limit=memory_limit)
-        return
-    from .dask_backend import worker_memory_limit
-
-    # The work runs on the workers: check against their limit (and the user's budget), not this machine.
-    user = parse_memory_limit(memory_limit)
-    workers = worker_memory_limit(client)
-    limits = [x for x in (user, workers) if x is not None]
-    if limits:
-        name = "the memory limit you set" if user is not None and user <= min(limits) else "a Dask worker's memory limit"
-        check_run_fits(
-            n, d, largest, k=k, n_threads=kernel_threads, memory_limit=min(limits), use_available=False, budget_name=name
-        )
-
-
-def _fingerprint(data: UnitRows, codes, classes, params: dict, entropy: int, subterms: bool) -> dict[str, Any]:
-    """What a checkpoint must match to be resumed: the data, the labels, every argument that
-    changes a score, the seed entropy and the package version."""
-    return {
-        "data": digest_all(data.normalized_blocks()),  # a row scaled by 2^k normalizes to the same bits
-        "labels": labels_digest(codes, classes),
-        **params,
-        "seed_entropy": int(entropy),
-        "subterms": bool(subterms),
-        "version": _package_version(),
-    }
-
-
-def _package_version() -> str:
-    try:
-        from importlib.metadata import version
-
-        return version("cgscore-native")
-    except Exception:  # not installed as a distribution (e.g. a source checkout on sys.path)
-        return "unknown"
-
-
-def _as_signed_labels(y: Any, n: int) -> np.ndarray:
-    arr = np.asarray(y.to_numpy() if hasattr(y, "to_numpy") else y)
-    if arr.dtype == bool:
-        arr = np.where(arr, 1.0, -1.0)
-    if arr.dtype.kind not in "biuf":
-        raise TypeError(f"y must hold +1/−1 or booleans; got dtype {arr.dtype}.")
-    if arr.ndim not in (1, 2) or arr.shape[0] != n:
-        raise ValueError(f"y must have shape ({n},) or ({n}, k) to match X; got {arr.shape}.")
-    bad = np.flatnonzero(~np.isin(arr, (1, -1)).reshape(n, -1).all(axis=1))
-    if bad.size:
-        raise ValueError(f"y must hold only +1 and −1 (or booleans); rows {format_rows(bad)} hold other values.")
-    return arr.astype(np.float64)
-
-
-def _duplicate_policy(groups, conflicting, classes, codes, duplicates: str, ridge: float) -> float:
-    """The ridge to use (0 without duplicates); raises or warns as the policy says."""
-    if duplicates not in ("ridge", "raise"):
-        raise ValueError(f"duplicates must be 'ridge' or 'raise'; got {duplicates!r}.")
-    if not groups:
-        return 0.0
-    listing = "; ".join(format_rows(g) for g in groups[:5]) + ("; ..." if len(groups) > 5 else "")
-    summary = f"{len(groups)} group(s) of rows are equal after normalization (rows {listing})"
-    if conflicting:
-        first = conflicting[0]
-        found = f" [labels {', '.join(repr(_plain(classes[c])) for c in codes[first])}]" if classes is not None else ""
-        summary += f", {len(conflicting)} of them with conflicting labels (e.g. rows {format_rows(first)}{found})"
-    if duplicates == "raise":
-        raise DuplicateRowsError(
-            f"{summary}. Their Gram matrix is singular. Remove the copies, or pass duplicates='ridge' to regularize.",
-            groups=groups,
-        )
-    if not (np.isfinite(ridge) and ridge > 0):
-        raise ValueError(f"ridge must be a positive number when duplicates exist; got {ridge}.")
-    warnings.warn(f"{summary}; scoring with ridge {ridge:g} on the Gram diagonal.", DuplicatesWarning, stacklevel=3)
-    return float(ridge)
-
-
-def _plain(value):
-    """numpy scalars to Python scalars, for readable reports."""
-    return value.item() if isinstance(value, np.generic) else value

@@ -5,7 +5,7 @@ A checkpoint is a directory:
     manifest.json          what the run is (fingerprint fields) and its seed entropy
     r{R}-c{C}-k{K}.npz     one finished problem (repeat R, class C, chunk K)
 
-Each .npz is written to a temporary file and moved into place with ``os.replace``, so a
+Each file is written to a temporary file and moved into place (``_atomic.atomic_file``), so a
 problem's file is either complete or absent, whenever the run is stopped. Nothing is
 pickled: arrays go through ``np.savez``/``np.load(allow_pickle=False)`` and the manifest is
 JSON. A rerun compares its own fingerprint with the manifest and refuses a checkpoint of
@@ -18,21 +18,23 @@ import hashlib
 import json
 import os
 import zipfile
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 
-from ._execute import ProblemOutcome
-from ._protocol import Problem
+from ._atomic import TEMPORARY_GLOB, atomic_file, atomic_write
+from ._kernel import SUBTERMS, ProblemOutcome
+from ._plan import Problem
+from ._prepare import UnitRows
+from ._version import __version__
+from .errors import CheckpointMismatchError
+
+__all__ = ["Checkpoint", "CheckpointMismatchError", "fingerprint", "stored_entropy"]
 
 FORMAT = 1
 MANIFEST = "manifest.json"
-_SUBTERMS = ("a2", "b2", "ab")
-
-
-class CheckpointMismatchError(ValueError):
-    """The checkpoint directory belongs to another run (other data, arguments or version)."""
 
 
 def digest(*arrays: np.ndarray) -> str:
@@ -46,7 +48,7 @@ def digest_all(arrays: Iterable[np.ndarray]) -> str:
     for a in arrays:
         a = np.ascontiguousarray(a)
         h.update(f"{a.dtype.str}{a.shape}".encode())
-        h.update(memoryview(a).cast("B"))
+        h.update(a.data.cast("B"))
     return h.hexdigest()
 
 
@@ -54,6 +56,21 @@ def labels_digest(codes: np.ndarray, classes: np.ndarray) -> str:
     """The class of every row and the label values, type included ('1' and 1 differ)."""
     names = "\x00".join(f"{type(v).__name__}:{v!r}" for v in classes.tolist())
     return digest(codes.astype(np.int64), np.frombuffer(names.encode(), dtype=np.uint8))
+
+
+def fingerprint(
+    data: UnitRows, codes: np.ndarray, classes: np.ndarray, params: dict[str, Any], entropy: int, subterms: bool
+) -> dict[str, Any]:
+    """What a checkpoint must match to be resumed: the data, the labels, every argument that
+    changes a score, the seed entropy and the package version."""
+    return {
+        "data": digest_all(data.normalized_blocks()),  # a row scaled by 2^k normalizes to the same bits
+        "labels": labels_digest(codes, classes),
+        **params,
+        "seed_entropy": int(entropy),
+        "subterms": bool(subterms),
+        "version": __version__,
+    }
 
 
 def stored_entropy(path: str | os.PathLike) -> int | None:
@@ -81,7 +98,7 @@ class Checkpoint:
             if self.path.exists() and not self.path.is_dir():
                 raise ValueError(f"checkpoint {str(self.path)!r} exists and is not a directory. Pass a directory path.")
             self.path.mkdir(parents=True, exist_ok=True)
-            _write_atomic(manifest, json.dumps({"format": FORMAT, "fields": self.fields}, indent=2).encode())
+            atomic_write(manifest, json.dumps({"format": FORMAT, "fields": self.fields}, indent=2).encode())
         self._drop_temporaries()
 
     def load(self, problem: Problem) -> ProblemOutcome | None:
@@ -92,7 +109,7 @@ class Checkpoint:
         try:
             with np.load(file, allow_pickle=False) as stored:
                 positives, scores = stored["positives"], stored["scores"]
-                subterms = {name: stored[name] for name in _SUBTERMS} if "a2" in stored.files else None
+                subterms = {name: stored[name] for name in SUBTERMS} if "a2" in stored.files else None
                 diagnostics, pivot_row = stored["diagnostics"], int(stored["min_pivot_row"])
         except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
             # Our own writes are atomic; this is damage from outside (disk, a hand edit).
@@ -115,7 +132,7 @@ class Checkpoint:
 
     def save(self, outcome: ProblemOutcome) -> None:
         """Store one finished problem; the file appears complete or not at all."""
-        arrays = {
+        arrays: dict[str, Any] = {
             "positives": np.asarray(outcome.problem.positives, dtype=np.int64),
             "scores": outcome.scores,
             "diagnostics": np.array([outcome.min_pivot, outcome.condition_estimate]),
@@ -123,13 +140,8 @@ class Checkpoint:
         }
         if outcome.subterms is not None:
             arrays.update(outcome.subterms)
-        file = self._file(outcome.problem)
-        tmp = file.with_name(f".{file.name}.{os.getpid()}.tmp")
-        with open(tmp, "wb") as f:
+        with atomic_file(self._file(outcome.problem), force=True) as tmp, open(tmp, "wb") as f:
             np.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, file)
 
     def _file(self, problem: Problem) -> Path:
         r, c, k = problem.key
@@ -153,7 +165,7 @@ class Checkpoint:
 
     def _drop_temporaries(self) -> None:
         """Temporary files are left only by a run stopped mid-write; they are never read."""
-        for tmp in self.path.glob(".*.tmp"):
+        for tmp in self.path.glob(TEMPORARY_GLOB):
             try:
                 tmp.unlink()
             except OSError:
@@ -169,15 +181,6 @@ def _read_manifest(path: Path) -> dict:
             f"{path} is not a cgscore_native checkpoint manifest ({exc}). Delete the directory or choose another path."
         ) from None
     return manifest
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
 
 
 def _jsonable(value: Any) -> Any:

@@ -32,17 +32,18 @@ from __future__ import annotations
 import math
 import os
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
-from ._execute import KernelOptions, run_kernel, singular_error_in_rows
+from ._execute import KernelThread
+from ._kernel import KernelOptions, run_kernel, singular_error_in_rows
 from ._memory import check_run_fits, memory_budget, run_peak_bytes
-from ._normalize import UnitRows, prepare_features
+from ._plan import resolve_seed
+from ._prepare import UnitRows, prepare_features
 from ._progress import progress_bar
-from ._protocol import resolve_seed
-from ._run import KernelThread
 from ._validate import as_feature_matrix, as_label_codes, check_threads, format_rows
 from .diagnosis_result import Diagnosis
 from .errors import DuplicatesWarning, SingularGramError

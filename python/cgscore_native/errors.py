@@ -1,4 +1,4 @@
-"""Exceptions and warnings raised by cgscore_native."""
+"""Every exception and warning cgscore_native raises, and the one-line form of a message."""
 
 from __future__ import annotations
 
@@ -37,3 +37,25 @@ class MemoryBudgetError(MemoryError):
 
 class DuplicatesWarning(UserWarning):
     """The data hold duplicate rows (after normalization); the ridge policy was applied."""
+
+
+class CheckpointMismatchError(ValueError):
+    """The checkpoint directory belongs to another run (other data, arguments or version)."""
+
+
+class DataFileError(ValueError):
+    """A data file is missing, corrupt, pickled, wrongly shaped or holds NaN; the message says which."""
+
+
+class OutputExistsError(FileExistsError):
+    """The destination exists and ``force`` was not given."""
+
+
+class MissingDependencyError(ImportError):
+    """An optional dependency is not installed; the message names the pip extra that brings it."""
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception's message on one line (its lines joined), or its type's name when it has none."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return " ".join(lines) if lines else type(exc).__name__

@@ -1,178 +1,25 @@
-"""The label-noise benchmark: flip seeded fractions of labels, then see who finds them.
+"""``cgscore_native.noise_bench`` for old imports: the module is now ``cgscore_native.experiments.noise_bench``."""
 
-For each noise rate a seeded fraction of the labels is flipped to a uniformly chosen other
-class (``datasets.flip_labels`` with the run's seed), every method scores the noisy data, and
-its suspicion is rated against the flipped mask (``metrics.detection_metrics``):
+from .experiments.noise_bench import (
+    COLUMNS,
+    METHODS,
+    METRICS,
+    default_methods,
+    plot,
+    run_noise_bench,
+    suspicion,
+    to_markdown,
+    write_noise_bench,
+)
 
-- AUROC; average precision;
-- precision at k, with k = the number of flipped labels;
-- F1: the best F1 over all thresholds ("flag every row scoring at least t").
-
-Each method's wall time is recorded. Outputs: ``results.csv``, ``results.md`` and
-``noise_bench.png``.
-"""
-
-from __future__ import annotations
-
-import csv
-import os
-import time
-import warnings
-from pathlib import Path
-from typing import Any, Callable
-from collections.abc import Sequence
-
-import numpy as np
-
-from . import baselines
-from ._optional import available, require
-from .datasets import flip_labels
-from .metrics import detection_metrics
-from .writers import atomic_directory
-
-METHODS = ("cg_score", "random", "knn_disagreement", "knn_shapley", "confident_learning")
-METRICS = ("auroc", "average_precision", "precision_at_k", "f1_max")
-COLUMNS = ("rate", "n_flipped", "method", *METRICS, "seconds", "implementation")
-
-
-def default_methods() -> tuple[str, ...]:
-    """Every method whose dependencies are installed (confident learning needs scikit-learn and cleanlab)."""
-    has_cl = available("sklearn") and available("cleanlab.rank")
-    return tuple(m for m in METHODS if m != "confident_learning" or has_cl)
-
-
-def suspicion(
-    method: str,
-    X: np.ndarray,
-    labels: np.ndarray,
-    *,
-    repeats: int = 1,
-    seed: int = 0,
-    k: int = 10,
-    n_threads: int | None = None,
-) -> tuple[np.ndarray, str]:
-    """One method's per-row suspicion of ``labels`` (higher = more likely wrong) and its implementation."""
-    if method == "cg_score":
-        from .api import score
-
-        return score(X, labels, repeats=repeats, seed=seed, n_threads=n_threads).scores, "cgscore_native"
-    if method == "random":
-        return baselines.random_scores(len(labels), seed), "numpy uniform"
-    if method == "knn_disagreement":
-        return baselines.knn_disagreement(X, labels, k), f"cosine k={k}"
-    if method == "knn_shapley":
-        values, impl = baselines.knn_shapley(X, labels, k)
-        return values, f"{impl} k={k}"
-    if method == "confident_learning":
-        return baselines.confident_learning(X, labels, seed), "cleanlab self-confidence, 5-fold logistic regression"
-    raise ValueError(f"unknown method {method!r}; choose from {', '.join(METHODS)}.")
-
-
-def run_noise_bench(
-    X: Any,
-    labels: Any,
-    rates: Sequence[float] = (0.1, 0.2, 0.4),
-    *,
-    repeats: int = 1,
-    seed: int = 0,
-    k: int = 10,
-    methods: Sequence[str] | None = None,
-    n_threads: int | None = None,
-    on_row: Callable[[dict[str, Any]], None] | None = None,
-) -> list[dict[str, Any]]:
-    """Rows of the benchmark table, one per (rate, method); see the module docstring.
-
-    ``on_row`` is called with each row as it is finished (for progress displays).
-    """
-    methods = tuple(methods) if methods is not None else default_methods()
-    unknown = [m for m in methods if m not in METHODS]
-    if unknown:
-        raise ValueError(f"unknown method(s) {', '.join(unknown)}; choose from {', '.join(METHODS)}.")
-    for rate in rates:
-        if not 0 < rate < 1:
-            raise ValueError(f"noise rates must lie strictly between 0 and 1; got {rate}.")
-    X = np.asarray(X)
-    classes, codes = np.unique(np.asarray(labels), return_inverse=True)
-    codes = codes.reshape(-1)
-    if classes.size < 2:
-        raise ValueError("the benchmark needs at least 2 classes to flip labels between.")
-    _import_ahead(methods)
-    rows = []
-    for rate in rates:
-        noisy, flipped = flip_labels(codes, rate, seed=seed, n_classes=classes.size)
-        if not flipped.any():
-            raise ValueError(f"rate {rate} flips no label of {codes.size} rows; use a larger rate.")
-        for method in methods:
-            start = time.perf_counter()
-            s, impl = suspicion(method, X, noisy, repeats=repeats, seed=seed, k=k, n_threads=n_threads)
-            seconds = time.perf_counter() - start
-            row = {"rate": float(rate), "n_flipped": int(flipped.sum()), "method": method}
-            row.update(detection_metrics(s, flipped))
-            row.update(seconds=seconds, implementation=impl)
-            rows.append(row)
-            if on_row is not None:
-                on_row(row)
-    return rows
-
-
-def _import_ahead(methods: Sequence[str]) -> None:
-    """Import the baselines' libraries before the clock starts, so times measure work, not imports."""
-    modules = {"knn_shapley": ["cleanlab.data_valuation"],
-               "confident_learning": ["sklearn.linear_model", "sklearn.model_selection", "cleanlab.rank"]}
-    for m in methods:
-        for name in modules.get(m, []):
-            available(name)
-
-
-def to_markdown(rows: Sequence[dict[str, Any]]) -> str:
-    """The table as GitHub markdown, figures to 3 decimals and times to 2."""
-    head = ["noise", "method", "AUROC", "avg. precision", "precision@k", "best F1", "time (s)"]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for r in rows:
-        cells = [f"{r['rate']:.0%}", r["method"], *(f"{r[m]:.3f}" for m in METRICS), f"{r['seconds']:.2f}"]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
-
-
-def plot(rows: Sequence[dict[str, Any]], path: str | os.PathLike, title: str = "") -> None:
-    """One panel per metric: the figure against the noise rate, one line per method."""
-    require("matplotlib", "report", "The noise-bench plot")
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(12, 3.4), layout="constrained")
-    FigureCanvasAgg(fig)
-    names = {"auroc": "AUROC", "average_precision": "average precision", "precision_at_k": "precision at k",
-             "f1_max": "best F1"}
-    methods = list(dict.fromkeys(r["method"] for r in rows))
-    for i, metric in enumerate(METRICS):
-        ax = fig.add_subplot(1, len(METRICS), i + 1)
-        for m in methods:
-            pts = [(r["rate"], r[metric]) for r in rows if r["method"] == m]
-            ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=m)
-        ax.set_xlabel("noise rate")
-        ax.set_title(names[metric])
-        ax.set_ylim(0, 1.02)
-        ax.grid(alpha=0.3)
-    fig.axes[0].legend(fontsize=8)
-    if title:
-        fig.suptitle(title)
-    fig.savefig(path, dpi=110)
-
-
-def write_noise_bench(rows: Sequence[dict[str, Any]], out_dir: str | os.PathLike, force: bool = False,
-                      title: str = "") -> Path:
-    """Write ``results.csv``, ``results.md`` and ``noise_bench.png`` into ``out_dir`` (atomically)."""
-    out_dir = Path(out_dir)
-    with atomic_directory(out_dir, force) as tmp:
-        with open(tmp / "results.csv", "w", newline="", encoding="utf-8") as f:
-            writer = csv.DictWriter(f, fieldnames=COLUMNS)
-            writer.writeheader()
-            for r in rows:
-                # repr keeps every digit, so the CSV reads back to the exact figures.
-                writer.writerow({c: repr(r[c]) if isinstance(r[c], float) else r[c] for c in COLUMNS})
-        (tmp / "results.md").write_text((f"{title}\n\n" if title else "") + to_markdown(rows), encoding="utf-8")
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)  # font-cache notes on a fresh machine
-            plot(rows, tmp / "noise_bench.png", title)
-    return out_dir
+__all__ = [
+    "COLUMNS",
+    "METHODS",
+    "METRICS",
+    "default_methods",
+    "plot",
+    "run_noise_bench",
+    "suspicion",
+    "to_markdown",
+    "write_noise_bench",
+]

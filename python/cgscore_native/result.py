@@ -23,11 +23,6 @@ class ProblemReport:
     condition_estimate: float
     chunk: int = 0  # the chunk of the class's rows in chunked mode (chunk_size=...), else 0
 
-    @property
-    def reliable_digits(self) -> float:
-        """Roughly how many significant digits the scores of this problem keep (float64)."""
-        return float(max(0.0, 15.95 - np.log10(max(self.condition_estimate, 1.0))))
-
 
 @dataclass(frozen=True)
 class CGResult:
@@ -72,7 +67,7 @@ class CGResult:
         order = np.argsort(-self.scores if descending else self.scores, kind="stable")
         return order
 
-    def to_frame(self):
+    def to_frame(self) -> Any:
         """A pandas DataFrame, one row per instance (needs pandas)."""
         try:
             import pandas as pd

@@ -14,8 +14,10 @@ chunk) in the same way, so chunked runs are just as reproducible.
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from math import ceil, floor
+from typing import Any, Callable
 
 import numpy as np
 
@@ -62,7 +64,7 @@ class Problem:
 def resolve_seed(seed: int | None) -> int:
     """The entropy used for the run: the user's seed, or fresh OS entropy when None."""
     if seed is None:
-        return int(np.random.SeedSequence().entropy)
+        return secrets.randbits(128)  # as much entropy as np.random.SeedSequence() draws
     if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be a non-negative whole number or None; got {seed!r}.")
     return int(seed)
@@ -83,17 +85,22 @@ def max_chunk_positives(chunk_size: int, n_others: int, ratio: float) -> int:
     The problem size p + min(floor(p·ratio), |O|) grows with p, so a bisection finds it;
     0 means not even one positive fits.
     """
-    lo, hi = 0, chunk_size  # size(0) = 0 <= k; size(k + 1) > k
+    return largest_fitting(lambda p: p + negative_count(p, n_others, ratio) <= chunk_size, chunk_size)
+
+
+def largest_fitting(fits: Callable[[int], bool], upper: int) -> int:
+    """The largest p in 0..upper with fits(p), by bisection; fits must hold for 0 and be monotone."""
+    lo, hi = 0, upper
     while lo < hi:
         mid = (lo + hi + 1) // 2
-        if mid + negative_count(mid, n_others, ratio) <= chunk_size:
+        if fits(mid):
             lo = mid
         else:
             hi = mid - 1
     return lo
 
 
-def check_chunk_size(chunk_size, n_classes_others: list[int], ratio: float) -> int:
+def check_chunk_size(chunk_size: Any, n_classes_others: list[int], ratio: float) -> int:
     """Validate chunk_size: a whole number large enough for one positive plus its negatives."""
     if isinstance(chunk_size, (bool, np.bool_)) or not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
         raise ValueError(f"chunk_size must be a whole number >= 1 (rows per binary problem) or None; got {chunk_size!r}.")

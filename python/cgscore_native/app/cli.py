@@ -1,0 +1,372 @@
+"""The `cgscore` command line: score, report, prune, noise-bench and demo.
+
+Each command loads, checks every input and the destination first, computes, then writes
+atomically. Errors are one line on stderr with exit code 2 and no traceback (set
+CGSCORE_DEBUG=1 to see it); nothing is written when a command fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+import textwrap
+import time
+import warnings
+from typing import Any, Callable, NoReturn
+
+from ..errors import MissingDependencyError, one_line
+
+EXIT_ERROR = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line usage errors, pointing at --help."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_ERROR, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+# -- argument types -----------------------------------------------------------------------------
+
+def parse_bytes(text: str) -> int:
+    """'8GiB', '512MiB', '2GB', '1e9' or '1000000' as a number of bytes (the grammar of ``memory_limit``)."""
+    from .._memory import parse_memory_limit
+
+    try:
+        value = parse_memory_limit(text)
+    except (TypeError, ValueError):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive size; write e.g. 8GiB, 512MiB or 2000000000") from None
+    assert value is not None  # only None parses to None
+    return value
+
+
+def parse_rates(text: str) -> list[float]:
+    """'0.1,0.2,0.4' as a list of fractions strictly between 0 and 1."""
+    try:
+        rates = [float(t) for t in text.split(",") if t.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: write rates as fractions separated by commas, e.g. 0.1,0.2,0.4"
+        ) from None
+    if not rates or not all(0 < r < 1 for r in rates):
+        raise argparse.ArgumentTypeError(f"{text!r}: every rate must lie strictly between 0 and 1")
+    return rates
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """'32x32' as (width, height)."""
+    m = re.fullmatch(r"\s*(\d+)\s*[xX×]\s*(\d+)\s*", text)
+    if not m or int(m.group(1)) < 1 or int(m.group(2)) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: write the image size as WIDTHxHEIGHT, e.g. 32x32")
+    return int(m.group(1)), int(m.group(2))
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a whole number >= 1")
+    return value
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a fraction in (0, 1]")
+    return value
+
+
+# -- commands -----------------------------------------------------------------------------------
+
+
+def _load_input(args: argparse.Namespace, need_labels: bool = True):
+    from .loaders import load
+
+    return load(args.input if hasattr(args, "input") else args.data, label_column=args.label_column,
+                labels=args.labels, image_size=args.image_size, need_labels=need_labels,
+                progress=not getattr(args, "quiet", False))
+
+
+def _engine_options(args: argparse.Namespace) -> dict[str, Any]:
+    """Keyword arguments for score() from the engine flags, only those the user gave (the
+    cluster's client is made separately, by _connect, after the input is checked)."""
+    wanted = {"chunk_size": args.chunk_size, "checkpoint": args.checkpoint, "memory_limit": args.memory_limit}
+    return {k: v for k, v in wanted.items() if v is not None}
+
+
+def _connect(address: str) -> Any:
+    """A dask.distributed Client for --scheduler, created only when asked for."""
+    try:
+        from dask.distributed import Client
+    except ImportError:
+        raise MissingDependencyError("--scheduler needs dask.distributed: pip install 'dask[distributed]'") from None
+    return Client(address)
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    from .._optional import require
+    from ..api import score
+    from .writers import check_destination, write_table
+
+    check_destination(args.output, args.force)
+    require("pandas", "io", "Writing the scores table")  # before the work, not after it
+    options = _engine_options(args)
+    data = _load_input(args)
+    client = _connect(args.scheduler) if args.scheduler is not None else None
+    if client is not None:
+        options["client"] = client
+    start = time.perf_counter()
+    try:
+        result = score(data.X, data.labels, ratio=args.ratio, repeats=args.repeats, seed=args.seed,
+                       n_threads=args.threads, subterms=args.subterms, progress=not args.quiet, **options)
+    finally:
+        if client is not None:
+            client.close()
+    seconds = time.perf_counter() - start
+    write_table(result.to_frame(), args.output, force=args.force)
+    if not args.quiet:
+        print(f"scored {len(result)} instances of {result.classes.size} classes in {seconds:.2f} s "
+              f"(seed {result.seed}); wrote {args.output}")
+        if result.duplicate_groups:
+            print(f"{len(result.duplicate_groups)} duplicate group(s), {len(result.conflicting_groups)} with "
+                  "conflicting labels: see the duplicate_group and conflicting_duplicate columns")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from .loaders import read_scores
+    from .report import write_report
+
+    frame = read_scores(args.scores)
+    data = _load_input(args, need_labels=False) if args.data is not None else None
+    page = write_report(frame, args.output, data, top_k=args.top_k, force=args.force)
+    if not args.quiet:
+        print(f"wrote {page}")
+    return 0
+
+
+def cmd_prune(args: argparse.Namespace) -> int:
+    from .loaders import read_scores
+    from .prune import KEEP_FORMATS, keep_indices, write_keep_list
+    from .writers import check_destination
+
+    check_destination(args.output, args.force, KEEP_FORMATS)
+    frame = read_scores(args.scores)
+    kept = keep_indices(frame["cg_score"].to_numpy(), frame["label"].to_numpy(), args.keep, args.drop)
+    write_keep_list(kept, args.output, force=args.force, frame=frame)
+    if not args.quiet:
+        print(f"kept {kept.size} of {len(frame)} rows ({args.keep:.0%} of every class, dropped the "
+              f"{args.drop}est scores); wrote {args.output}")
+    return 0
+
+
+def cmd_noise_bench(args: argparse.Namespace) -> int:
+    from .._progress import progress_bar
+    from ..experiments.noise_bench import METHODS, default_methods, run_noise_bench, to_markdown, write_noise_bench
+    from .writers import check_directory
+
+    methods = default_methods() if args.methods is None else [m.strip() for m in args.methods.split(",") if m.strip()]
+    unknown = [m for m in methods if m not in METHODS]
+    if unknown:
+        raise ValueError(f"unknown method(s) {', '.join(unknown)}; choose from {', '.join(METHODS)}")
+    check_directory(args.output, args.force)  # refuse now, not after minutes of work
+    data = _load_input(args)
+    bar = progress_bar(len(args.rates) * len(methods), not args.quiet, "noise-bench", unit="run")
+    try:
+        rows = run_noise_bench(data.X, data.labels, args.rates, repeats=args.repeats, seed=args.seed, k=args.k,
+                               methods=methods, n_threads=args.threads, on_row=lambda row: bar.update(1))
+    finally:
+        bar.close()
+    title = (f"Label-noise benchmark on {data.source}: {len(data)} instances, seed {args.seed}, "
+             f"CG-score repeats {args.repeats}, k = {args.k}")
+    write_noise_bench(rows, args.output, force=True, title=title)
+    if not args.quiet:
+        print(title + "\n")
+        print(to_markdown(rows))
+        print(f"wrote {args.output}/results.csv, results.md, noise_bench.png")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from ..api import score
+    from ..datasets import load_digits
+    from ..experiments.label_noise import flip_labels
+    from ..experiments.metrics import auroc, precision_at_k
+
+    if args.report is not None:
+        from .writers import check_directory
+
+        check_directory(args.report, args.force)  # refuse before scoring
+    images, target = load_digits()
+    noisy, flipped = flip_labels(target, args.noise, seed=args.seed)
+    result = score(images, noisy, repeats=args.repeats, seed=args.seed, n_threads=args.threads)
+    print(
+        f"digits: {len(noisy)} images, {flipped.sum()} labels flipped ({args.noise:.0%}), "
+        f"repeats={args.repeats}, seed={args.seed}"
+    )
+    print(f"AUROC of the CG-score for finding flipped labels: {auroc(result.scores, flipped):.4f}")
+    print(f"precision at k={flipped.sum()}: {precision_at_k(result.scores, flipped):.4f}")
+    print(f"top {args.top} suspects (row, given label, true label, CG-score):")
+    for row in result.ranking()[: args.top]:
+        mark = "flipped" if flipped[row] else ""
+        print(f"  {row:5d}  {noisy[row]:2d}  {target[row]:2d}  {result.scores[row]:10.4f}  {mark}")
+    if args.report is not None:
+        from .loaders import Dataset
+        from .report import write_report
+
+        data = Dataset(X=images, labels=noisy, source="digits (embedded), labels with flips", is_image=True)
+        page = write_report(result.to_frame(), args.report, data, force=args.force,
+                            title=f"CG-score report: digits with {args.noise:.0%} flipped labels")
+        print(f"wrote {page}")
+    return 0
+
+
+# -- the parser ---------------------------------------------------------------------------------
+
+
+def _add_input_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--label-column", metavar="C", help="label column of a CSV/Parquet table (default: label)")
+    p.add_argument("--labels", metavar="FILE",
+                   help="labels for .npy features: a .npy, .txt (one per line) or .csv file")
+    p.add_argument("--image-size", metavar="WxH", type=parse_size, help="resize an image folder's images to this size")
+
+
+def _add_protocol_options(p: argparse.ArgumentParser, seed: int | None, seed_help: str) -> None:
+    p.add_argument("--repeats", type=_positive_int, default=1, help="repeats of the protocol, averaged (default 1)")
+    p.add_argument("--seed", type=int, default=seed, help=seed_help)
+    p.add_argument("--threads", type=_positive_int, default=None, help="kernel threads (default: all cores)")
+
+
+def _add_output_options(p: argparse.ArgumentParser, force_help: str, quiet_help: str) -> None:
+    p.add_argument("--force", action="store_true", help=force_help)
+    p.add_argument("--quiet", action="store_true", help=quiet_help)
+
+
+def _command(sub, name: str, run: Callable[[argparse.Namespace], int], summary: str, description: str,
+             example: str) -> argparse.ArgumentParser:
+    # Raw formatting keeps the example on its own line; so wrap the prose ourselves.
+    prose = "\n".join(textwrap.fill(line, 88) if line else "" for line in description.split("\n"))
+    p = sub.add_parser(name, help=summary, description=f"{prose}\n\nexample:\n  {example}",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.set_defaults(run=run)
+    return p
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="cgscore",
+        description="Complexity-gap scores (CG-score): training-free data valuation. High scores mark "
+        "irregular, hard or mislabeled instances; low scores redundant ones.\n\n"
+        "example:\n  cgscore score images/ -o scores.csv && cgscore report scores.csv --data images/ -o report/",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = _command(sub, "score", cmd_score, "score every instance of a data set",
+                 "Score every instance and write a table, one row per instance: index, label, cg_score, "
+                 "rank, percentile_in_class, std, count, duplicate_group, conflicting_duplicate (and a2, b2, ab "
+                 "with --subterms).\n\nINPUT: a .npz with arrays X and y; a .npy of features with --labels; "
+                 "a CSV/TSV/Parquet table (feature columns + --label-column); a folder of images with one "
+                 "subfolder per class; or 'digits' (embedded).\nOUT: .csv, .parquet or .npz, by extension.",
+                 "cgscore score embeddings.parquet --label-column label -o scores.csv --repeats 5 --seed 0")
+    p.add_argument("input", metavar="INPUT", help="the data (see above)")
+    p.add_argument("-o", "--output", metavar="OUT", required=True, help="the scores file: .csv, .parquet or .npz")
+    _add_input_options(p)
+    p.add_argument("--ratio", type=float, default=1.0, help="negatives drawn per positive (default 1.0)")
+    _add_protocol_options(p, seed=None, seed_help="seed of the negatives' draw (default: fresh, printed)")
+    p.add_argument("--subterms", action="store_true", help="also write the sub-terms a2, b2, ab")
+    _add_output_options(p, "overwrite OUT if it exists", "no progress bar and no summary")
+    engine = p.add_argument_group("large data (passed to score() only when given)")
+    engine.add_argument("--chunk-size", type=_positive_int, metavar="K", help="score in chunks of K instances")
+    engine.add_argument("--checkpoint", metavar="DIR", help="checkpoint directory: a rerun with the same arguments resumes from it")
+    engine.add_argument("--scheduler", metavar="ADDRESS", help="dask.distributed scheduler, e.g. tcp://host:8786")
+    engine.add_argument("--memory-limit", type=parse_bytes, metavar="SIZE", help="memory budget, e.g. 8GiB")
+
+    p = _command(sub, "report", cmd_report, "write an HTML report of a scores file",
+                 "Write DIR/index.html with PNG plots: the score distribution per class, the top-k and "
+                 "bottom-k instances (as images when the data are images), suspected mislabels and "
+                 "duplicate groups. It opens from disk, no server needed.",
+                 "cgscore report scores.csv --data images/ -o report/")
+    p.add_argument("scores", metavar="SCORES", help="a scores file written by 'cgscore score'")
+    p.add_argument("--data", metavar="INPUT", help="the data the scores came from, to show the instances")
+    p.add_argument("-o", "--output", metavar="DIR", required=True, help="the report folder")
+    _add_input_options(p)
+    p.add_argument("--top-k", type=_positive_int, default=16, help="instances shown at each end (default 16)")
+    _add_output_options(p, "replace DIR if it exists and is not empty", "print nothing on success")
+
+    p = _command(sub, "prune", cmd_prune, "write class-balanced keep lists",
+                 "Keep the same fraction of every class, dropping its lowest scores (the paper's pruning: "
+                 "low CG-scores are redundant) or its highest (suspected mislabels). KEEP: .txt (one index a "
+                 "line), .npy (int64 indices) or .csv (the kept rows of the scores table).",
+                 "cgscore prune scores.csv --keep 0.7 --drop low -o keep.txt")
+    p.add_argument("scores", metavar="SCORES", help="a scores file written by 'cgscore score'")
+    p.add_argument("--keep", type=_fraction, required=True, help="fraction of every class to keep, in (0, 1]")
+    p.add_argument("--drop", choices=("low", "high"), default="low", help="which scores to drop (default low)")
+    p.add_argument("-o", "--output", metavar="KEEP", required=True, help="the keep list: .txt, .npy or .csv")
+    _add_output_options(p, "overwrite KEEP if it exists", "print nothing on success")
+
+    p = _command(sub, "noise-bench", cmd_noise_bench, "benchmark label-noise detection against baselines",
+                 "Flip seeded fractions of the labels and rate how well each method finds them: AUROC, "
+                 "average precision, precision at k (k = number flipped) and the best F1 over thresholds, with "
+                 "each method's time. Methods: cg_score, random, knn_disagreement, knn_shapley (KNN Data "
+                 "Shapley), confident_learning (needs scikit-learn and cleanlab). Writes DIR/results.csv, "
+                 "results.md and noise_bench.png.",
+                 "cgscore noise-bench digits --rates 0.1,0.2,0.4 --seed 0 -o bench/")
+    p.add_argument("input", metavar="INPUT", help="the data, as for 'cgscore score' ('digits' for the embedded set)")
+    p.add_argument("-o", "--output", metavar="DIR", required=True, help="the results folder")
+    _add_input_options(p)
+    p.add_argument("--rates", type=parse_rates, default=[0.1, 0.2, 0.4], help="noise rates (default 0.1,0.2,0.4)")
+    _add_protocol_options(p, seed=0, seed_help="seed of the flips, the CG-score and the baselines (default 0)")
+    p.add_argument("--k", type=_positive_int, default=10, help="neighbours for the k-NN baselines (default 10)")
+    p.add_argument("--methods", help="comma-separated subset of the methods (default: all installed)")
+    _add_output_options(p, "replace DIR if it exists and is not empty", "no progress bar and no table on stdout")
+
+    p = _command(sub, "demo", cmd_demo, "score the embedded digits data with 10%% flipped labels",
+                 "Flip a seeded fraction of the embedded digits' labels, score, and report how well the "
+                 "CG-score finds the flipped ones; with --report also write the HTML report.",
+                 "cgscore demo --noise 0.2 --repeats 3 --report demo-report/")
+    p.add_argument("--noise", type=float, default=0.1, help="fraction of labels to flip (default 0.1)")
+    _add_protocol_options(p, seed=0, seed_help="seed of the flips and negatives (default 0)")
+    p.add_argument("--top", type=int, default=10, help="how many suspects to list (default 10)")
+    p.add_argument("--report", metavar="DIR", help="also write the HTML report into DIR")
+    p.add_argument("--force", action="store_true", help="replace the report folder if it exists")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            warnings.filterwarnings("ignore", category=DeprecationWarning)
+            try:
+                return args.run(args)
+            finally:
+                # Warnings (e.g. duplicate rows) as one line each, not with file and source line.
+                for w in caught:
+                    print(f"cgscore: warning: {w.message}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("cgscore: interrupted; nothing written", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if os.environ.get("CGSCORE_DEBUG"):
+            raise
+        print(f"cgscore: error: {_message(exc)}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+def _message(exc: BaseException) -> str:
+    """The error on one line; exceptions of unexpected kinds are named, as they may be bugs."""
+    known = (ValueError, TypeError, OSError, ImportError, MemoryError)
+    return one_line(exc) if isinstance(exc, known) else f"{type(exc).__name__}: {one_line(exc)}"
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

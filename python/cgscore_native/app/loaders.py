@@ -1,0 +1,442 @@
+"""Loading data sets from files: NumPy, CSV/Parquet tables, image folders, torch objects.
+
+Every loader returns a :class:`Dataset` whose features are finite numbers and whose labels
+hold one entry per instance. A bad file raises :class:`DataFileError`, a ``ValueError`` whose
+one-line message names the file and the problem. Pickles are never loaded: NumPy files are
+opened with ``allow_pickle=False``.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .._optional import require
+from .._progress import progress_bar
+from .._validate import format_rows
+from ..errors import DataFileError, MissingDependencyError, one_line
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
+TABLE_SUFFIXES = (".csv", ".tsv", ".parquet", ".pq")
+EMBEDDED = ("digits",)  # names of data sets shipped with the package
+
+_NPY_MAGIC = b"\x93NUMPY"
+_ZIP_MAGIC = b"PK\x03\x04"
+
+
+@dataclass
+class Dataset:
+    """Features and labels as loaded, with what a report needs to show them.
+
+    ``X`` keeps the instances' shape (images stay ``(n, h, w)`` or ``(n, h, w, c)``);
+    ``is_image`` says whether to draw them as pictures.
+    """
+
+    X: np.ndarray
+    labels: np.ndarray
+    source: str
+    is_image: bool = False
+    files: list[str] | None = None  # one file per instance, for image folders
+    feature_names: list[str] | None = None
+
+    def __len__(self) -> int:
+        return int(self.X.shape[0])
+
+
+def load(
+    source: str | os.PathLike,
+    *,
+    label_column: str | None = None,
+    labels: str | os.PathLike | None = None,
+    image_size: tuple[int, int] | None = None,
+    need_labels: bool = True,
+    progress: bool = False,
+) -> Dataset:
+    """Load a data set by what ``source`` is.
+
+    - ``"digits"``: the embedded 8×8 handwritten digits.
+    - a folder: images, one subfolder per class (:func:`load_image_folder`).
+    - ``.npz``: arrays ``X`` and ``y`` (``labels`` may replace ``y``).
+    - ``.npy``: features; ``labels`` names a ``.npy``, ``.txt`` or ``.csv`` label file.
+    - ``.csv``, ``.tsv``, ``.parquet``: feature columns plus ``label_column`` (default ``"label"``).
+
+    With ``need_labels=False`` a ``.npy`` or ``.npz`` without labels loads with empty labels.
+    """
+    text = os.fspath(source)
+    if text in EMBEDDED and not os.path.exists(text):
+        data = load_embedded(text)
+    else:
+        path = Path(text)
+        if not path.exists():
+            raise DataFileError(f"{text}: no such file or folder.")
+        suffix = path.suffix.lower()
+        if path.is_dir():
+            data = load_image_folder(path, image_size=image_size, progress=progress)
+        elif suffix == ".npz":
+            data = load_npz(path)
+        elif suffix == ".npy":
+            if labels is None and need_labels:
+                raise DataFileError(f"{text}: a .npy file holds features only; pass the labels with --labels FILE.")
+            X = _load_npy(path)
+            data = Dataset(X=X, labels=np.empty(0), source=text, is_image=_looks_like_images(X))
+        elif suffix in TABLE_SUFFIXES:
+            data = load_table(path, label_column=label_column, labels_elsewhere=labels is not None)
+        else:
+            raise DataFileError(
+                f"{text}: unknown input type {suffix or '(no extension)'!r}; use .npz, .npy, .csv, .tsv, "
+                ".parquet, an image folder, or 'digits'."
+            )
+    if labels is not None:
+        data.labels = load_labels(labels, column=label_column)
+    return _checked(data, need_labels)
+
+
+def load_embedded(name: str) -> Dataset:
+    """An embedded data set by name (only ``"digits"`` so far)."""
+    from ..datasets import load_digits
+
+    if name != "digits":
+        raise DataFileError(f"{name}: no embedded data set of that name; try 'digits'.")
+    images, target = load_digits()
+    return Dataset(X=images, labels=target, source="digits (embedded)", is_image=True)
+
+
+def load_npz(path: str | os.PathLike, x_key: str = "X", y_key: str = "y") -> Dataset:
+    """Arrays ``X`` (features or images) and ``y`` (labels) from an ``.npz`` file."""
+    path = Path(path)
+    _check_magic(path, _ZIP_MAGIC, ".npz (a zip archive written by np.savez)")
+    try:
+        # Open the file ourselves: np.load leaks its handle when the zip is corrupt.
+        with open(path, "rb") as f, np.load(f, allow_pickle=False) as data:
+            keys = list(data.keys())
+            if x_key not in keys:
+                raise DataFileError(f"{path}: no array named {x_key!r} (found {', '.join(keys) or 'none'}).")
+            X = data[x_key]
+            y = data[y_key] if y_key in keys else None
+    except DataFileError:
+        raise
+    except ValueError as exc:
+        raise DataFileError(f"{path}: {_pickle_hint(exc)}") from None
+    except Exception as exc:  # zipfile.BadZipFile, zlib errors, truncated members ...
+        raise DataFileError(f"{path}: corrupt .npz file ({one_line(exc)}).") from None
+    if y is None:
+        y = np.empty(0)
+        # Labels may still come from --labels; _checked() complains if they do not.
+    return Dataset(X=X, labels=y, source=str(path), is_image=_looks_like_images(X))
+
+
+def load_labels(path: str | os.PathLike, column: str | None = None) -> np.ndarray:
+    """Labels from a ``.npy`` array, a ``.txt`` file (one per line) or a ``.csv`` column."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataFileError(f"{path}: no such labels file.")
+    suffix = path.suffix.lower()
+    if suffix == ".npy":
+        y = _load_npy(path)
+    elif suffix == ".txt":
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise DataFileError(f"{path}: could not read labels ({one_line(exc)}).") from None
+        while lines and not lines[-1].strip():
+            lines.pop()
+        y = _parse_label_strings([line.strip() for line in lines])
+    elif suffix in (".csv", ".tsv"):
+        table = _read_table(path)
+        if table.shape[1] == 1:
+            y = table.iloc[:, 0].to_numpy()
+        else:
+            name = column or "label"
+            if name not in table.columns:
+                raise DataFileError(
+                    f"{path}: {table.shape[1]} columns and none named {name!r}; pass --label-column."
+                )
+            y = table[name].to_numpy()
+    else:
+        raise DataFileError(f"{path}: labels must be a .npy, .txt or .csv file; got {suffix or 'no extension'}.")
+    if y.ndim != 1:
+        raise DataFileError(f"{path}: labels must be one-dimensional; got shape {y.shape}.")
+    return y
+
+
+def load_table(path: str | os.PathLike, label_column: str | None = None, labels_elsewhere: bool = False) -> Dataset:
+    """A CSV, TSV or Parquet table: every column but ``label_column`` is a numeric feature.
+
+    With ``labels_elsewhere`` (labels come from another file) a table without the label
+    column is all features.
+    """
+    path = Path(path)
+    table = _read_table(path)
+    name = label_column or "label"
+    has_labels = name in table.columns
+    if not has_labels and not labels_elsewhere:
+        shown = ", ".join(map(str, list(table.columns)[:8])) + (", ..." if table.shape[1] > 8 else "")
+        raise DataFileError(f"{path}: no label column {name!r} (columns: {shown}); pass --label-column.")
+    features = table.drop(columns=[name]) if has_labels else table
+    if features.shape[1] == 0:
+        raise DataFileError(f"{path}: no feature columns besides the label column {name!r}.")
+    bad = [str(c) for c, kind in features.dtypes.items() if getattr(kind, "kind", "O") not in "biuf"]
+    if bad:
+        raise DataFileError(
+            f"{path}: feature columns must be numeric; {', '.join(bad[:5])}{' ...' if len(bad) > 5 else ''} "
+            "are not (wrong --label-column, or text in a feature column?)."
+        )
+    for c in features.columns:
+        if str(c).startswith("Unnamed: "):  # what pandas calls a saved, unnamed row index
+            warnings.warn(f"{path}: column {c!r} looks like a saved row index; it is used as a feature. "
+                          "Drop it (or save without index=True) if it is not one.", UserWarning, stacklevel=2)
+    labels = table[name] if has_labels else None
+    if labels is not None and labels.isna().any():
+        rows = np.flatnonzero(labels.isna().to_numpy())
+        raise DataFileError(f"{path}: the label column {name!r} is empty in rows {format_rows(rows)}.")
+    return Dataset(
+        X=features.to_numpy(dtype=np.float64),
+        labels=labels.to_numpy() if labels is not None else np.empty(0),
+        source=str(path),
+        feature_names=[str(c) for c in features.columns],
+    )
+
+
+def load_image_folder(
+    folder: str | os.PathLike,
+    image_size: tuple[int, int] | None = None,
+    mode: str | None = None,
+    progress: bool = False,
+) -> Dataset:
+    """Images in ``folder/<class>/<file>``; the subfolder's name is the label.
+
+    All images must share one size unless ``image_size=(width, height)`` resizes them.
+    ``mode`` is a Pillow mode ("L" or "RGB"); by default "L" when every image is greyscale,
+    else "RGB". Pixels are kept as uint8. ``progress`` shows a bar on stderr (needs tqdm).
+    """
+    Image = require("PIL.Image", "io", "Reading an image folder")
+    folder = Path(folder)
+    classes = sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+    files: list[Path] = []
+    labels: list[str] = []
+    for cls in classes:
+        for f in sorted(cls.iterdir()):
+            if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES and not f.name.startswith("."):
+                files.append(f)
+                labels.append(cls.name)
+    if not files:
+        raise DataFileError(
+            f"{folder}: no images found; expected one subfolder per class holding {', '.join(IMAGE_SUFFIXES)} files."
+        )
+    images = []
+    bar = progress_bar(len(files), progress, "reading images", unit="image")
+    for f in files:
+        try:
+            with Image.open(f) as im:
+                im.load()
+                images.append(im.copy())
+            bar.update(1)
+        except Exception as exc:  # Pillow raises UnidentifiedImageError, OSError, SyntaxError ...
+            bar.close()
+            raise DataFileError(f"{f}: not a readable image ({one_line(exc)}).") from None
+    bar.close()
+    if mode is None:
+        mode = "L" if all(im.mode in ("L", "1", "I;16", "I", "F") for im in images) else "RGB"
+    sizes = {im.size for im in images}
+    if image_size is None and len(sizes) > 1:
+        shown = ", ".join(f"{w}x{h}" for w, h in sorted(sizes)[:4])
+        raise DataFileError(
+            f"{folder}: images come in {len(sizes)} sizes ({shown}); pass --image-size WxH to resize them to one."
+        )
+    target = image_size or next(iter(sizes))
+    arrays = []
+    for im in images:
+        im = im.convert(mode)
+        if im.size != tuple(target):
+            im = im.resize(tuple(target), Image.Resampling.BILINEAR)
+        arrays.append(np.asarray(im, dtype=np.uint8))
+    return Dataset(
+        X=np.stack(arrays),
+        labels=np.asarray(labels),
+        source=str(folder),
+        is_image=True,
+        files=[str(f) for f in files],
+    )
+
+
+def from_torch(data: Any, labels: Any = None) -> Dataset:
+    """A Dataset from torch objects, without importing torch (duck-typed).
+
+    ``data`` is a tensor of instances (then ``labels`` is a tensor or array), or a map-style
+    dataset whose items are ``(x, label)`` pairs, such as ``torchvision.datasets.MNIST``.
+    """
+    if _is_tensor(data):
+        if labels is None:
+            raise DataFileError("from_torch: a tensor of instances needs labels=...")
+        X = _channels_last(_to_numpy(data))
+        return _checked(Dataset(X=X, labels=_to_numpy(labels).reshape(-1), source="torch tensor",
+                                is_image=_looks_like_images(X)))
+    if not (hasattr(data, "__len__") and hasattr(data, "__getitem__")):
+        raise TypeError("from_torch expects a tensor or a map-style dataset (with __len__ and __getitem__).")
+    xs, ys = [], []
+    for i in range(len(data)):
+        item = data[i]
+        if not (isinstance(item, (tuple, list)) and len(item) >= 2):
+            raise DataFileError(f"from_torch: item {i} is not an (x, label) pair.")
+        xs.append(_to_numpy(item[0]))
+        y = _to_numpy(item[1])
+        if y.size != 1:
+            raise DataFileError(f"from_torch: the label of item {i} is not a single value (shape {y.shape}).")
+        ys.append(y.reshape(-1)[0].item())
+    shapes = {x.shape for x in xs}
+    if len(shapes) != 1:
+        raise DataFileError(f"from_torch: instances have {len(shapes)} different shapes; make them one size.")
+    X = _channels_last(np.stack(xs))
+    if labels is not None:
+        ys = list(_to_numpy(labels).reshape(-1))
+    return _checked(Dataset(X=X, labels=np.asarray(ys), source=type(data).__name__, is_image=_looks_like_images(X)))
+
+
+SCORE_COLUMNS = ("index", "label", "cg_score")
+
+
+def read_scores(path: str | os.PathLike) -> Any:
+    """A scores table written by ``cgscore score`` (CSV, Parquet or NPZ) as a pandas DataFrame."""
+    pd = require("pandas", "io", "Reading a scores file")
+    path = Path(path)
+    if not path.is_file():
+        raise DataFileError(f"{path}: no such scores file.")
+    suffix = path.suffix.lower()
+    if suffix == ".npz":
+        _check_magic(path, _ZIP_MAGIC, ".npz (a zip archive written by np.savez)")
+        try:
+            with open(path, "rb") as f, np.load(f, allow_pickle=False) as data:
+                frame = pd.DataFrame({k: data[k] for k in data.keys()})
+        except Exception as exc:  # pickled members, corrupt zip, ragged columns
+            raise DataFileError(f"{path}: not a readable scores .npz ({one_line(exc)}).") from None
+    elif suffix in (".csv", ".parquet"):
+        frame = _read_table(path)
+    else:
+        raise DataFileError(f"{path}: scores must be a .csv, .parquet or .npz file written by 'cgscore score'.")
+    missing = [c for c in SCORE_COLUMNS if c not in frame.columns]
+    if missing:
+        raise DataFileError(f"{path}: not a scores file; missing column(s) {', '.join(missing)}.")
+    scores = frame["cg_score"].to_numpy()
+    if scores.dtype.kind not in "fiu" or not np.isfinite(scores.astype(float)).all():
+        raise DataFileError(f"{path}: the cg_score column must hold finite numbers.")
+    if not np.array_equal(frame["index"].to_numpy(), np.arange(len(frame))):
+        raise DataFileError(f"{path}: the index column must run 0..n-1 in order, as 'cgscore score' writes it.")
+    return frame
+
+
+# -- helpers -----------------------------------------------------------------------------------
+
+
+def _checked(data: Dataset, need_labels: bool = True) -> Dataset:
+    """Shapes agree, features are finite numbers, labels are present and one-dimensional."""
+    X, y, src = data.X, np.asarray(data.labels), data.source
+    if X.dtype == object or X.dtype.kind not in "biuf":
+        raise DataFileError(f"{src}: features must be numeric; got dtype {X.dtype}.")
+    if X.ndim == 0 or X.shape[0] == 0:
+        raise DataFileError(f"{src}: no instances (features have shape {X.shape}).")
+    if y.size == 0 and not need_labels:
+        return _checked_features(data)
+    if y.size == 0:
+        raise DataFileError(f"{src}: no labels; store them as array 'y' or pass --labels FILE.")
+    if y.ndim == 2 and 1 in y.shape:
+        y = y.reshape(-1)
+    if y.ndim != 1:
+        raise DataFileError(f"{src}: labels must be one-dimensional; got shape {y.shape}.")
+    if y.shape[0] != X.shape[0]:
+        raise DataFileError(f"{src}: {X.shape[0]} instances but {y.shape[0]} labels; give one label per instance.")
+    if y.dtype.kind == "f" and np.isnan(y).any():
+        raise DataFileError(f"{src}: NaN labels in rows {format_rows(np.flatnonzero(np.isnan(y)))}.")
+    data.labels = y
+    return _checked_features(data)
+
+
+def _checked_features(data: Dataset) -> Dataset:
+    X = data.X
+    if X.dtype.kind == "f":
+        bad = np.flatnonzero(~np.isfinite(X.reshape(X.shape[0], -1)).all(axis=1))
+        if bad.size:
+            raise DataFileError(
+                f"{data.source}: NaN or infinite features in rows {format_rows(bad)}; remove or impute them."
+            )
+    return data
+
+
+def _load_npy(path: Path) -> np.ndarray:
+    _check_magic(path, _NPY_MAGIC, ".npy (written by np.save)")
+    try:
+        return np.load(path, allow_pickle=False)
+    except ValueError as exc:
+        raise DataFileError(f"{path}: {_pickle_hint(exc)}") from None
+    except Exception as exc:  # truncated data, bad header ...
+        raise DataFileError(f"{path}: corrupt .npy file ({one_line(exc)}).") from None
+
+
+def _check_magic(path: Path, magic: bytes, what: str) -> None:
+    """Refuse a file whose first bytes are not ``magic``, saying whether it is a pickle."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(len(magic))
+    except OSError as exc:
+        raise DataFileError(f"{path}: cannot read ({one_line(exc)}).") from None
+    if head[:1] == b"\x80":  # every pickle protocol >= 2 starts with PROTO 0x80
+        raise DataFileError(f"{path}: holds pickled data, which cgscore never loads; save plain arrays with NumPy.")
+    if head != magic:
+        raise DataFileError(f"{path}: not a valid {what} file.")
+
+
+def _pickle_hint(exc: Exception) -> str:
+    text = one_line(exc)
+    if "pickle" in text.lower() or "object arrays" in text.lower():
+        return "holds object arrays (pickled data), which cgscore never loads; save numeric or string arrays."
+    return f"could not be read ({text})."
+
+
+def _read_table(path: Path):
+    """A pandas DataFrame from CSV/TSV/Parquet, with one-line errors."""
+    pd = require("pandas", "io", f"Reading {path.suffix} files")
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".parquet", ".pq"):
+            require("pyarrow", "io", "Reading Parquet files")
+            return pd.read_parquet(path)
+        return pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",")
+    except MissingDependencyError:
+        raise
+    except Exception as exc:  # pandas/pyarrow parser errors, bad encodings, truncated files
+        raise DataFileError(f"{path}: could not read the table ({one_line(exc)}).") from None
+
+
+def _parse_label_strings(values: Sequence[str]) -> np.ndarray:
+    """Integers when every label is an integer, else strings."""
+    try:
+        return np.asarray([int(v) for v in values], dtype=np.int64)
+    except ValueError:
+        return np.asarray(values, dtype=str)
+
+
+def _looks_like_images(X: np.ndarray) -> bool:
+    """(n, h, w) or (n, h, w, c) with c in 1, 3, 4: draw instances as pictures."""
+    return X.ndim == 3 and min(X.shape[1:]) >= 2 or (X.ndim == 4 and X.shape[-1] in (1, 3, 4))
+
+
+def _channels_last(X: np.ndarray) -> np.ndarray:
+    """torch's (n, C, H, W) images to (n, H, W, C), for drawing; scores do not depend on the order."""
+    if X.ndim == 4 and X.shape[1] in (1, 3) and X.shape[-1] not in (1, 3, 4):
+        return np.moveaxis(X, 1, -1)
+    return X
+
+
+def _is_tensor(obj: Any) -> bool:
+    return hasattr(obj, "detach") and hasattr(obj, "cpu") and hasattr(obj, "numpy")
+
+
+def _to_numpy(obj: Any) -> np.ndarray:
+    if _is_tensor(obj):
+        return obj.detach().cpu().numpy()
+    return np.asarray(obj)

@@ -1,0 +1,1 @@
+"""The label-noise experiment harness: noise injection, baselines, detection metrics, the benchmark."""
