@@ -10,17 +10,10 @@ import pytest
 
 import cgscore_native as cg
 from cgscore_native import _core
+from cgscore_native._loo import fit_rows, margins, ntk_cross_gram, predict_rows, signed_targets
+from cgscore_native._plan import stratified_chunks
 from cgscore_native._prepare import prepare_features
-from cgscore_native.diagnosis import (
-    RIDGE_GRID,
-    fit_rows,
-    margins,
-    ntk_cross_gram,
-    predict_rows,
-    search_grid,
-    signed_targets,
-    stratified_chunks,
-)
+from cgscore_native.diagnosis import RIDGE_GRID, search_grid
 
 
 def _blobs(n_per: int, K: int, d: int, seed: int, spread: float = 0.35) -> tuple[np.ndarray, np.ndarray]:
@@ -287,17 +280,17 @@ def test_the_memory_planner_chooses_chunks_when_the_whole_problem_does_not_fit()
 def test_a_singular_ridge_zero_is_skipped_and_cg_score_falls_back(monkeypatch):
     """Near-copies that the duplicate check misses make λ = 0 singular: the grid drops it and
     cg_score uses the duplicate ridge, with a warning."""
-    from cgscore_native import diagnosis
+    from cgscore_native import _loo
     from cgscore_native.errors import SingularGramError
 
-    real = diagnosis.run_kernel
+    real = _loo.run_kernel
 
     def singular_at_zero(data, Y, options, first_scored=0):
         if options.ridge == 0:
             raise SingularGramError("singular", pivot_index=1, pivot_value=0.0)
         return real(data, Y, options, first_scored)
 
-    monkeypatch.setattr(diagnosis, "run_kernel", singular_at_zero)
+    monkeypatch.setattr(_loo, "run_kernel", singular_at_zero)
     X, y = _blobs(10, 2, 5, seed=18)
     with pytest.warns(cg.DuplicatesWarning, match="cg_score uses ridge 1e-06"):
         d = cg.diagnose(X, y, ridge_search="grid")

@@ -32,7 +32,7 @@ import numpy as np
 
 import cgscore_native as cg
 from cgscore_native import baselines, diagnosis
-from cgscore_native.datasets import flip_labels
+from cgscore_native.experiments.label_noise import flip_labels
 from cgscore_native.experiments.metrics import detection_metrics
 
 HERE = Path(__file__).resolve().parent
@@ -155,7 +155,7 @@ def markdown(rows, meta) -> str:
         cells.setdefault((r["data"], r["noise"], r["rate"]), []).append(r["methods"])
     auroc_short, ap_short = [], []
     for (name, kind, rate), ms in cells.items():
-        mean = lambda m, key: float(np.mean([x[m][key] for x in ms]))  # noqa: E731
+        mean = lambda m, key, ms=ms: float(np.mean([x[m][key] for x in ms]))  # noqa: E731
         best_name = max(BASELINES, key=lambda m: mean(m, "auroc"))
         wins = sum(x["diagnose"]["auroc"] >= max(x[m]["auroc"] for m in BASELINES) for x in ms)
         ap_wins = sum(x["diagnose"]["average_precision"] > x["confident_learning"]["average_precision"] for x in ms)

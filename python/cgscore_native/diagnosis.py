@@ -1,26 +1,9 @@
-"""Label diagnosis from leave-one-out NTK predictions (SPEC §7): ``diagnose``.
+"""Label diagnosis (SPEC §7): ``diagnose``, the orchestration of the leave-one-out fits.
 
-For a set S of rows with K classes, H the NTK Gram matrix of S (SPEC §1) plus a ridge λI,
-Y the |S|×K matrix with +1 at the row's given class and −1 elsewhere, A = H⁻¹Y and
-D_i = (H⁻¹)_ii, one factorization gives, for every row i of S:
-
-    F_i = Y_i − A_i / D_i        the prediction for x_i of the kernel (ridge) regression fitted on S \\ {i}
-    CG_i = Σ_k A_ik² / D_i        the multi-class CG-score (λ = 0): the sum of the K one-vs-rest scores
-    suggested_i = argmax_k F_ik, margin_i = max_{k≠y_i} F_ik − F_i,y_i
-
-Why F_i is the leave-one-out prediction (the Schur complement). Put row i last and write
-H + λI = [[G, g], [gᵀ, c]], with G = H₋ᵢ + λI, g = H₋ᵢ,ᵢ (off the diagonal, so without λ) and
-c = H_ii + λ. With s = c − gᵀG⁻¹g (> 0, the Schur complement), the block inverse is
-
-    (H + λI)⁻¹ = [[G⁻¹ + G⁻¹g gᵀG⁻¹ / s, −G⁻¹g / s], [−gᵀG⁻¹ / s, 1 / s]].
-
-Its last row gives D_i = 1/s and A_i = (Y_i − gᵀG⁻¹Y₋ᵢ) / s. The regression fitted without
-row i predicts f₋ᵢ(x_i) = gᵀ G⁻¹ Y₋ᵢ (the kernel row of x_i against S \\ {i} times the
-coefficients of the smaller system), so A_i = D_i (Y_i − f₋ᵢ(x_i)), i.e. f₋ᵢ(x_i) = Y_i − A_i/D_i,
-exactly. At λ = 0, Σ_k A_ik²/D_i = Σ_k (Y_ik − f₋ᵢ(x_i)_k)² / s is the CG-score of SPEC §1
-summed over the K one-vs-rest label vectors, which are the columns of Y.
-
-Rows outside S are predicted from S: F = H_{out,S} A.
+validate → plan (whole data, or stratified chunks over seeded partitions) → memory → prepare
+→ round 0 at the λ of a hill climb on the leave-one-out squared error (PRESS) → the paper's
+CG-score at λ = 0 → cleaning rounds → margins and suggestions of the partition-averaged
+predictions. The math of one fit is in ``_loo``; the result is ``Diagnosis``.
 
 Iterative cleaning: round 0 scores every row; each next round sets aside the rows with the
 highest margin of the previous round, refits on the rest and scores every row again (kept
@@ -33,15 +16,14 @@ import math
 import os
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from ._execute import KernelThread
-from ._kernel import KernelOptions, run_kernel, singular_error_in_rows
+from ._loo import LooFit, fit_rows, margins, predict_rows, signed_targets
 from ._memory import check_run_fits, memory_budget, run_peak_bytes
-from ._plan import resolve_seed
+from ._plan import resolve_seed, stratified_chunks
 from ._prepare import UnitRows, prepare_features
 from ._progress import progress_bar
 from ._validate import as_feature_matrix, as_label_codes, check_threads, format_rows
@@ -73,88 +55,6 @@ DEFAULT_ROUNDS = 1
 # set_aside="auto": this multiple of the estimated noise rate, within these bounds.
 SET_ASIDE_FACTOR = 1.0
 SET_ASIDE_BOUNDS = (0.05, 0.5)
-# |cosine| above this: the NTK entry is computed from ‖a ∓ b‖ (see ntk_transform.hpp).
-_NEAR_PARALLEL = 1.0 - 1.0 / 1024
-_BLOCK_ROWS = 1024
-
-
-@dataclass
-class _Fit:
-    """One factorization of (S, λ): the coefficients A and the leave-one-out predictions of S."""
-
-    rows: np.ndarray  # S, indices into the data
-    alpha: np.ndarray  # (|S|, K) A = (H + λI)⁻¹ Y
-    loo: np.ndarray  # (|S|, K) F = Y − A / D
-    cg: np.ndarray  # (|S|,) Σ_k A_ik² / D_i
-
-
-def signed_targets(codes: np.ndarray, n_classes: int) -> np.ndarray:
-    """Y: +1 at each row's class, −1 elsewhere, Fortran order (the kernel's layout)."""
-    Y = np.full((codes.size, n_classes), -1.0, order="F")
-    Y[np.arange(codes.size), codes] = 1.0
-    return Y
-
-
-def fit_rows(data: UnitRows, rows: np.ndarray, codes: np.ndarray, n_classes: int, ridge: float,
-             n_threads: int, kernel: KernelThread | None = None) -> _Fit:
-    """Factor H_S + λI once and return A, the LOO predictions and the multi-class CG of the rows S."""
-    Y = signed_targets(codes[rows], n_classes)
-    options = KernelOptions(ridge=float(ridge), n_threads=n_threads)
-    try:
-        if kernel is None:
-            out = run_kernel(data.take(rows), Y, options)
-        else:
-            out = kernel.call(run_kernel, data.take(rows), Y, options)
-    except SingularGramError as exc:
-        raise singular_error_in_rows(exc, data, rows, what=f"the diagnosis problem (ridge {ridge:g})") from None
-    alpha = np.asarray(out["alpha"])
-    D = np.asarray(out["inverse_diagonal"])
-    return _Fit(rows=rows, alpha=alpha, loo=Y - alpha / D[:, None], cg=np.asarray(out["scores"]).sum(axis=1))
-
-
-def ntk_cross_gram(A: np.ndarray, B: np.ndarray) -> np.ndarray:
-    """H_ij = u (π − arccos u) / (2π) for unit rows a_i of A and b_j of B, u = a_i·b_j (clipped).
-
-    Near u = ±1 arccos has an infinite slope, so there θ = 2 asin(‖a − b‖/2) (or π minus it,
-    from ‖a + b‖) and u = 1 − ‖a − b‖²/2 are used instead, as the native kernel does.
-    """
-    u = A @ B.T
-    np.clip(u, -1.0, 1.0, out=u)
-    H = u * (np.pi - np.arccos(u)) / (2 * np.pi)
-    i, j = np.nonzero(np.abs(u) > _NEAR_PARALLEL)
-    if i.size:
-        near_plus = u[i, j] > 0
-        diff = np.sum((A[i] - B[j]) ** 2, axis=1)
-        summ = np.sum((A[i] + B[j]) ** 2, axis=1)
-        theta = np.where(near_plus, 2 * np.arcsin(np.minimum(np.sqrt(diff) / 2, 1.0)),
-                         np.pi - 2 * np.arcsin(np.minimum(np.sqrt(summ) / 2, 1.0)))
-        cos = np.where(near_plus, 1 - diff / 2, summ / 2 - 1)
-        H[i, j] = cos * (np.pi - theta) / (2 * np.pi)
-    return H
-
-
-def predict_rows(data: UnitRows, rows: np.ndarray, fit: _Fit) -> np.ndarray:
-    """F = H_{rows,S} A: the prediction of the fit on S for rows outside S, in blocks."""
-    out = np.empty((rows.size, fit.alpha.shape[1]))
-    S = data.normalized(fit.rows)
-    for start in range(0, rows.size, _BLOCK_ROWS):
-        block = rows[start:start + _BLOCK_ROWS]
-        out[start:start + block.size] = ntk_cross_gram(data.normalized(block), S) @ fit.alpha
-    return out
-
-
-def margins(F: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(margin, suggested code) per row: max_{k≠y} F_k − F_y, and argmax_k F_k (the given class
-    unless another is strictly higher, so that suggested ≠ given exactly when margin > 0)."""
-    idx = np.arange(codes.size)
-    given = F[idx, codes]
-    others = F.copy()
-    others[idx, codes] = -np.inf
-    best_other = np.argmax(others, axis=1)
-    margin = others[idx, best_other] - given
-    return margin, np.where(margin > 0, best_other, codes)
-
-
 def diagnose(
     X: Any,
     labels: Any,
@@ -310,7 +210,7 @@ class _Runner:
         self.data, self.codes, self.K, self.threads, self.kernel, self.bar = data, codes, K, threads, kernel, bar
         self.exhaustive = exhaustive
 
-    def fit(self, rows: np.ndarray, lam: float) -> _Fit:
+    def fit(self, rows: np.ndarray, lam: float) -> LooFit:
         fit = fit_rows(self.data, rows, self.codes, self.K, lam, self.threads, self.kernel)
         self.bar.update()
         return fit
@@ -319,7 +219,7 @@ class _Runner:
         n = self.codes.size
         chunks = [c for p in partitions for c in p]
         # Round 0 at the λ of the grid, for every chunk; λ by the LOO squared error summed over chunks.
-        first: list[dict[float, _Fit]] = [{} for _ in chunks]
+        first: list[dict[float, LooFit]] = [{} for _ in chunks]
 
         def fitness(lam: float) -> float | None:
             """−Σ ‖F_i − Y_i‖² (LOO, against the given labels) over all chunks; None if singular."""
@@ -426,26 +326,6 @@ def search_grid(grid: Sequence[float], score, exhaustive: bool = False) -> dict[
 def _auto_share(noise: float) -> float:
     lo, hi = SET_ASIDE_BOUNDS
     return float(min(max(SET_ASIDE_FACTOR * noise, lo), hi))
-
-
-def stratified_chunks(codes: np.ndarray, K: int, chunk_size: int, rng: np.random.Generator) -> list[np.ndarray]:
-    """A random partition of the rows into ⌈n / chunk_size⌉ chunks, each class dealt evenly over them."""
-    n = codes.size
-    m = max(1, math.ceil(n / chunk_size))
-    smallest = int(np.bincount(codes, minlength=K).min())
-    if smallest < m:
-        raise ValueError(
-            f"chunk_size={chunk_size} makes {m} chunks but the smallest class has {smallest} rows; every class must "
-            f"be in every chunk. Use chunk_size >= {math.ceil(n / max(smallest, 1))}."
-        )
-    owner = np.empty(n, dtype=np.intp)
-    offset = 0
-    for k in range(K):
-        members = np.flatnonzero(codes == k)
-        members = members[rng.permutation(members.size)]
-        owner[members] = (np.arange(members.size) + offset) % m  # deal like cards: sizes differ by ≤ 1
-        offset += members.size
-    return [np.flatnonzero(owner == c) for c in range(m)]
 
 
 def _plan_chunk_size(n: int, d: int, K: int, threads: int, chunk_size, memory_limit) -> int | None:
