@@ -230,7 +230,7 @@ def test_duplicates_replace_ridge_zero_and_warn():
         ({"set_aside": 1.0}, ValueError, "set_aside must be"),
         ({"chunk_size": 1}, ValueError, "chunk_size must be"),
         ({"n_threads": 0}, ValueError, "n_threads must be"),
-        ({"client": object()}, NotImplementedError, "client"),
+        ({"client": object()}, TypeError, "client must be a dask.distributed.Client"),
         ({"memory_limit": "1KiB", "chunk_size": 20}, cg.MemoryBudgetError, "GiB"),
     ],
 )
@@ -297,3 +297,45 @@ def test_a_singular_ridge_zero_is_skipped_and_cg_score_falls_back(monkeypatch):
     assert 0.0 not in d.ridge_scores and d.cg_ridge == 1e-6 and np.all(np.isfinite(d.cg_score))
     with pytest.raises(SingularGramError, match="singular to working precision"):
         cg.diagnose(X, y, ridge=0.0)
+
+
+def _same(a, b):
+    for name in ("suspicion", "suggested_label", "is_label_issue", "cg_score", "margin_by_round"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+    assert a.ridge == b.ridge and a.ridge_scores == b.ridge_scores and a.params == b.params
+
+
+@pytest.mark.parametrize("args", [dict(), dict(seed=3, chunk_size=40, repeats=2)])
+def test_a_checkpoint_resumes_to_the_identical_result_and_refits_only_what_is_missing(tmp_path, monkeypatch, args):
+    from cgscore_native import _loo
+
+    X, y = _blobs(30, 3, 6, seed=21)
+    y[::7] = (y[::7] + 1) % 3
+    expected = cg.diagnose(X, y, **args)
+    _same(cg.diagnose(X, y, **args, checkpoint=tmp_path), expected)
+    files = sorted(tmp_path.glob("*.npz"))
+    assert len(files) >= 3  # the λ climb, the CG-score at λ = 0 and the cleaning round
+    for f in files[::2]:
+        f.unlink()
+
+    fits = []
+    real = _loo.fit_rows
+    monkeypatch.setattr(_loo, "fit_rows", lambda *a, **k: fits.append(1) or real(*a, **k))
+    _same(cg.diagnose(X, y, **args, checkpoint=tmp_path), expected)
+    assert len(fits) == len(files[::2])  # only the deleted tasks were refitted
+    assert sorted(tmp_path.glob("*.npz")) == files
+    fits.clear()
+    _same(cg.diagnose(X, y, **args, checkpoint=tmp_path), expected)
+    assert fits == []
+
+
+def test_a_checkpoint_of_another_run_is_refused(tmp_path):
+    X, y = _blobs(20, 2, 4, seed=22)
+    cg.diagnose(X, y, checkpoint=tmp_path)
+    with pytest.raises(cg.CheckpointMismatchError, match="rounds: checkpoint 1, now 2"):
+        cg.diagnose(X, y, rounds=2, checkpoint=tmp_path)
+    with pytest.raises(cg.CheckpointMismatchError, match="labels"):
+        cg.diagnose(X, y[::-1], checkpoint=tmp_path)
+    with pytest.raises(cg.CheckpointMismatchError, match="run: checkpoint None, now 'diagnose'"):
+        cg.score(X, y, seed=1, checkpoint=tmp_path / "score")
+        cg.diagnose(X, y, checkpoint=tmp_path / "score")

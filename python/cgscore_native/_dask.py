@@ -1,4 +1,4 @@
-"""Run the independent binary problems as tasks on a Dask cluster.
+"""Run the independent binary problems (or any tasks of a run) as tasks on a Dask cluster.
 
 The features and their unit-length factors are scattered once to every worker; each task scores one
 problem (repeat × class × chunk) with the native kernel, using the worker's own threads.
@@ -12,9 +12,11 @@ imported only when a client is passed, and the workers need cgscore_native insta
 
 from __future__ import annotations
 
+import functools
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from ._kernel import KernelOptions, ProblemOutcome, score_problem
 from ._plan import Problem
@@ -69,31 +71,65 @@ def run_on_cluster(
 
     On an error or Ctrl-C the remaining tasks are cancelled before the exception propagates.
     """
+    outcomes: dict[tuple[int, int, int], ProblemOutcome] = {}
+    bar = progress_bar(len(problems), progress, "CG-score (dask)")
+
+    def arrived(i: int, outcome: ProblemOutcome) -> None:
+        outcomes[problems[i].key] = outcome
+        if on_result is not None:
+            on_result(outcome)
+        bar.update(1)
+
+    try:
+        run_work_on_cluster(client, data, problems, functools.partial(_problem_task, task, options, labels),
+                            on_result=arrived, retries=retries)
+    finally:
+        bar.close()
+    return outcomes
+
+
+def run_work_on_cluster(
+    client: Any,
+    data: UnitRows,
+    tasks: Sequence[Any],
+    work: Callable[[UnitRows, Any], Any],
+    *,
+    on_result: Callable[[int, Any], None],
+    retries: int = DEFAULT_RETRIES,
+) -> None:
+    """work(data, task) for every task as a Dask task; on_result(i, outcome) as each arrives
+    (i: the task's position). ``data`` is scattered once to every worker; a task is named
+    after ``task.name``. A SingularGramError on a worker is raised here; on an error or
+    Ctrl-C the remaining tasks are cancelled before the exception propagates.
+    """
     from distributed import as_completed
 
-    outcomes: dict[tuple[int, int, int], ProblemOutcome] = {}
-    if not problems:
-        return outcomes
+    if not tasks:
+        return
     scattered = client.scatter(data, broadcast=True, hash=False)
     run = uuid.uuid4().hex[:12]
     futures = [
-        client.submit(
-            task, scattered, p, options, labels, key=f"cgscore-{run}-r{p.repeat}-c{p.class_index}-k{p.chunk}",
-            retries=retries, pure=False,
-        )
-        for p in problems
+        client.submit(_guarded, work, scattered, t, key=f"cgscore-{run}-{t.name}", retries=retries, pure=False)
+        for t in tasks
     ]
-    bar = progress_bar(len(futures), progress, "CG-score (dask)")
+    position = {f.key: i for i, f in enumerate(futures)}
     try:
         for future in as_completed(futures):
             outcome = future.result()
             if isinstance(outcome, _Singular):
                 raise SingularGramError(outcome.message, outcome.pivot_index, outcome.pivot_value, rows=outcome.rows)
-            outcomes[outcome.problem.key] = outcome
-            if on_result is not None:
-                on_result(outcome)
-            bar.update(1)
+            on_result(position[future.key], outcome)
     finally:
-        bar.close()
         client.cancel(futures + [scattered])
-    return outcomes
+
+
+def _guarded(work: Callable[[UnitRows, Any], Any], data: UnitRows, task: Any) -> Any:
+    """work(data, task) on a worker, a SingularGramError carried back as data."""
+    try:
+        return work(data, task)
+    except SingularGramError as exc:
+        return _Singular(str(exc), exc.pivot_index, exc.pivot_value, exc.rows)
+
+
+def _problem_task(task: Callable, options: KernelOptions, labels: Any, data: UnitRows, problem: Problem) -> Any:
+    return task(data, problem, options, labels)

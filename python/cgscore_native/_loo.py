@@ -114,3 +114,68 @@ def margins(F: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     best_other = np.argmax(others, axis=1)
     margin = others[idx, best_other] - given
     return margin, np.where(margin > 0, best_other, codes)
+
+
+def clean_rounds(data: UnitRows, rows: np.ndarray, codes: np.ndarray, n_classes: int, ridge: float, n_threads: int,
+                 start: np.ndarray, rounds: int, share: float) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The cleaning rounds of one set of rows S, from its round-0 predictions ``start`` (|S|, K).
+
+    Each round sets aside the ``share`` of S with the highest margin of the previous round,
+    refits on the rest and predicts every row of S again (kept rows leave-one-out, set-aside
+    rows from the kept ones). Returns the predictions of rounds 1..R (R, |S|, K) and, per round,
+    the positions in S of the rows set aside.
+    """
+    F = start
+    out = np.empty((rounds, rows.size, n_classes))
+    aside: list[np.ndarray] = []
+    for r in range(rounds):
+        m_prev = margins(F, codes[rows])[0]
+        count = min(int(round(share * rows.size)), rows.size - 2)
+        order = np.argsort(-m_prev, kind="stable")
+        out_local = np.sort(order[:count])
+        keep_local = np.sort(order[count:])
+        fit = fit_rows(data, rows[keep_local], codes, n_classes, ridge, n_threads)
+        F = out[r]
+        F[keep_local] = fit.loo
+        if out_local.size:
+            F[out_local] = predict_rows(data, rows[out_local], fit)
+        aside.append(out_local)
+    return out, aside
+
+
+@dataclass(frozen=True)
+class LooTask:
+    """One unit of a diagnosis's work on a set of rows S (all rows, or one chunk of a partition):
+    round 0 at one λ (``rounds`` = 0), or the cleaning rounds from the round-0 predictions ``start``.
+
+    The task holds everything it needs besides the features, so it runs the same here, on a
+    Dask worker, or not at all when a checkpoint holds its outcome (see ``run_task``)."""
+
+    name: str  # unique in the run: the checkpoint file and the cluster task
+    rows: np.ndarray  # S, indices into the data
+    codes: np.ndarray  # the class code of every row of the data
+    n_classes: int
+    ridge: float
+    n_threads: int
+    rounds: int = 0
+    share: float = 0.0  # of S set aside in each cleaning round
+    start: np.ndarray | None = None  # (|S|, K) round-0 predictions, for the cleaning rounds
+
+
+def run_task(data: UnitRows, task: LooTask) -> dict[str, np.ndarray]:
+    """The outcome of a task as plain arrays (what a checkpoint stores): ``rows`` always;
+    round 0: ``loo`` (|S|, K) and ``cg`` (|S|); cleaning: ``rounds`` (R, |S|, K) and ``aside``,
+    the positions set aside in each round, concatenated (``aside_counts`` per round)."""
+    if task.rounds == 0:
+        fit = fit_rows(data, task.rows, task.codes, task.n_classes, task.ridge, task.n_threads)
+        return {"rows": task.rows, "loo": fit.loo, "cg": fit.cg}
+    if task.start is None:
+        raise ValueError("a cleaning task needs its round-0 predictions (start).")
+    F, aside = clean_rounds(data, task.rows, task.codes, task.n_classes, task.ridge, task.n_threads,
+                            task.start, task.rounds, task.share)
+    return {
+        "rows": task.rows,
+        "rounds": F,
+        "aside": np.concatenate(aside).astype(np.int64),
+        "aside_counts": np.array([a.size for a in aside], dtype=np.int64),
+    }

@@ -50,6 +50,12 @@ class Problem:
         return int(self.positives.size + self.negatives.size)
 
     @property
+    def name(self) -> str:
+        """r{repeat}-c{class}-k{chunk}: the problem's file in a checkpoint and its task on a cluster."""
+        r, c, k = self.key
+        return f"r{r}-c{c}-k{k}"
+
+    @property
     def key(self) -> tuple[int, int, int]:
         """(repeat, class, chunk): names the problem in checkpoints and on a cluster."""
         return (int(self.repeat), int(self.class_index), int(self.chunk))

@@ -20,15 +20,16 @@ from typing import Any
 
 import numpy as np
 
-from ._execute import KernelThread
-from ._loo import LooFit, fit_rows, margins, predict_rows, signed_targets
-from ._memory import check_run_fits, memory_budget, run_peak_bytes
+from ._execute import run_tasks
+from ._loo import LooTask, margins, run_task, signed_targets
+from ._memory import check_memory, memory_budget, parse_memory_limit, run_peak_bytes, worker_memory_limit
 from ._plan import resolve_seed, stratified_chunks
 from ._prepare import UnitRows, prepare_features
 from ._progress import progress_bar
 from ._validate import as_feature_matrix, as_label_codes, check_threads, format_rows
+from .checkpoint import Checkpoint, fingerprint, stored_entropy
 from .diagnosis_result import Diagnosis
-from .errors import DuplicatesWarning, SingularGramError
+from .errors import CheckpointMismatchError, DuplicatesWarning, SingularGramError
 
 # λ candidates of ridge="auto" (λ = 0 is left out when rows repeat: their Gram matrix is singular),
 # searched by a hill climb from RIDGE_START (see search_grid) on the round-0 leave-one-out squared
@@ -106,8 +107,14 @@ def diagnose(
         does not fit in memory, in which case the largest chunk that fits is used.
     repeats : int or None
         Partitions averaged in chunked mode (default 3); ignored for the whole-data problem.
-    client, checkpoint
-        Not supported yet: pass None.
+    client : dask.distributed.Client or None
+        Run the fits as tasks on a Dask cluster (the features are scattered once; each chunk's
+        fit is one task). The result is bit-identical to the local run: the tasks are the same
+        and their outcomes are combined in the same order.
+    checkpoint : path or None
+        A directory where every finished fit is stored; a rerun with the same data, labels,
+        arguments and seed loads them instead of refitting, and gives exactly the
+        uninterrupted result. A checkpoint of another run is refused.
     memory_limit : int, str or None
         A budget in bytes or as "4GiB"; the run is refused up front when a problem's n×n buffer
         cannot fit (and, with chunk_size=None, chunked mode is chosen instead).
@@ -122,10 +129,6 @@ def diagnose(
         "climb" (default) walks the grid from λ = 0.1 towards lower LOO error and stops at a
         local minimum (a few factorizations); "grid" tries every λ.
     """
-    if client is not None:
-        raise NotImplementedError("diagnose(client=...) is not supported yet; run locally (client=None).")
-    if checkpoint is not None:
-        raise NotImplementedError("diagnose(checkpoint=...) is not supported yet; pass checkpoint=None.")
     Xf = as_feature_matrix(X)
     n, d = Xf.shape
     classes, codes = as_label_codes(labels, n)
@@ -136,17 +139,21 @@ def diagnose(
     fraction = _check_set_aside(set_aside)
     if ridge_search not in ("climb", "grid"):
         raise ValueError(f"ridge_search must be 'climb' or 'grid'; got {ridge_search!r}.")
+    if client is not None:
+        from ._dask import check_client
+
+        check_client(client)
     K = classes.size
 
     kernel_threads = threads or os.cpu_count() or 1
-    chunk = _plan_chunk_size(n, d, K, kernel_threads, chunk_size, memory_limit)
-    check_run_fits(n, d, min(chunk or n, n), k=K, n_threads=kernel_threads, memory_limit=memory_limit)
+    chunk = _plan_chunk_size(n, d, K, kernel_threads, chunk_size, memory_limit, client)
+    check_memory(n, d, min(chunk or n, n), threads, memory_limit, client, k=K)
     if chunk is None:
         partitions = [[np.arange(n)]]
         entropy = None
     else:
         repeats = 3 if repeats is None else _check_count(repeats, "repeats", minimum=1)
-        entropy = resolve_seed(seed)
+        entropy = _run_entropy(seed, checkpoint)
         partitions = [stratified_chunks(codes, K, chunk, np.random.default_rng([entropy, r])) for r in range(repeats)]
 
     data, groups = prepare_features(Xf, threads)
@@ -161,16 +168,28 @@ def diagnose(
             stacklevel=2,
         )
     cg_ridge = DUPLICATE_RIDGE if groups else 0.0
+    params: dict[str, Any] = {
+        "rounds": rounds,
+        "set_aside": set_aside,
+        "chunk_size": chunk,
+        "repeats": len(partitions),
+        "seed": entropy,
+        "ridge_grid": list(grid),
+    }
+    store = None
+    if checkpoint is not None:
+        fields = {"run": "diagnose", "ridge_search": ridge_search, **params}
+        fields.pop("seed")
+        store = _LooStore(Checkpoint(checkpoint, fingerprint(data, codes, classes, fields, entropy or 0, False)))
 
     n_chunks = sum(len(p) for p in partitions)
     total = None  # the climb's number of fits is not known in advance
     if ridge_search == "grid" or len(grid) <= 2:
-        total = n_chunks * (len(grid) + rounds) + (0 if cg_ridge in grid else len(partitions[0]))
+        total = n_chunks * (len(grid) + min(rounds, 1)) + (0 if cg_ridge in grid else len(partitions[0]))
     bar = progress_bar(total, progress, description="diagnose", unit="fit")
     try:
-        with KernelThread() as kernel:
-            run = _Runner(data, codes, K, threads, kernel, bar, exhaustive=ridge_search == "grid")
-            outcome = run.all(partitions, grid, cg_ridge, rounds, fraction)
+        run = _Runner(data, codes, K, threads, partitions, store, client, bar)
+        outcome = run.all(grid, cg_ridge, rounds, fraction, exhaustive=ridge_search == "grid")
     finally:
         bar.close()
 
@@ -191,105 +210,125 @@ def diagnose(
         ridge_scores=press,
         cg_ridge=cg_ridge,
         loo_predictions=F_last if predictions else None,
-        params={
-            "rounds": rounds,
-            "set_aside": set_aside,
-            "chunk_size": chunk,
-            "repeats": len(partitions),
-            "seed": entropy,
-            "ridge_grid": list(grid),
-        },
+        params=params,
     )
 
 
 class _Runner:
-    """The fits of one diagnosis, in a fixed order (so the result does not depend on threads)."""
+    """The fits of one diagnosis as tasks (``_loo.LooTask``), run in stages: round 0 at each λ
+    the climb visits, the CG-score's λ, the cleaning rounds. Each stage's outcomes come back in
+    task order, here, on a cluster or from a checkpoint alike, so the result does not depend
+    on where or in how many threads the fits ran."""
 
-    def __init__(self, data: UnitRows, codes: np.ndarray, K: int, threads: int, kernel: KernelThread, bar,
-                 exhaustive: bool):
-        self.data, self.codes, self.K, self.threads, self.kernel, self.bar = data, codes, K, threads, kernel, bar
-        self.exhaustive = exhaustive
+    def __init__(self, data: UnitRows, codes: np.ndarray, K: int, threads: int, partitions: list[list[np.ndarray]],
+                 store: _LooStore | None, client: Any, bar: Any):
+        self.data, self.codes, self.K, self.threads = data, codes, K, threads
+        self.partitions, self.store, self.client, self.bar = partitions, store, client, bar
+        # (repeat, chunk, rows) of every chunk, in plan order
+        self.chunks = [(r, k, rows) for r, p in enumerate(partitions) for k, rows in enumerate(p)]
 
-    def fit(self, rows: np.ndarray, lam: float) -> LooFit:
-        fit = fit_rows(self.data, rows, self.codes, self.K, lam, self.threads, self.kernel)
-        self.bar.update()
-        return fit
+    def run(self, tasks: list[LooTask]) -> list[dict[str, np.ndarray]]:
+        return run_tasks(self.data, tasks, run_task, store=self.store, client=self.client, bar=self.bar)
 
-    def all(self, partitions, grid, cg_ridge, rounds, fraction):
+    def round0(self, lam: float, chunks: list[tuple[int, int, np.ndarray]]) -> list[dict[str, np.ndarray]]:
+        """Round 0 at λ of the given chunks."""
+        return self.run([
+            LooTask(f"r{r}-k{k}-ridge{lam!r}", rows, self.codes, self.K, lam, self.threads) for r, k, rows in chunks
+        ])
+
+    def all(self, grid, cg_ridge, rounds, fraction, exhaustive):
         n = self.codes.size
-        chunks = [c for p in partitions for c in p]
+        reps = len(self.partitions)
         # Round 0 at the λ of the grid, for every chunk; λ by the LOO squared error summed over chunks.
-        first: list[dict[float, LooFit]] = [{} for _ in chunks]
+        first: dict[float, list[dict[str, np.ndarray]]] = {}
 
         def fitness(lam: float) -> float | None:
             """−Σ ‖F_i − Y_i‖² (LOO, against the given labels) over all chunks; None if singular."""
-            total = 0.0
-            for rows, by_lambda in zip(chunks, first):
-                try:
-                    by_lambda[lam] = self.fit(rows, lam)
-                except SingularGramError:
-                    if len(grid) == 1:
-                        raise
-                    return None  # near-copies: this λ is out
-                total += float(np.sum((by_lambda[lam].loo - signed_targets(self.codes[rows], self.K)) ** 2))
-            return -total
+            try:
+                first[lam] = self.round0(lam, self.chunks)
+            except SingularGramError:
+                if len(grid) == 1:
+                    raise
+                return None  # near-copies: this λ is out
+            return -sum(float(np.sum((o["loo"] - signed_targets(self.codes[o["rows"]], self.K)) ** 2))
+                        for o in first[lam])
 
-        values = search_grid(grid, fitness, exhaustive=self.exhaustive)
+        values = search_grid(grid, fitness, exhaustive=exhaustive)
         usable = [v for v, c in values.items() if c is not None]
         if not usable:
             raise SingularGramError("the Gram matrix is singular at every ridge of the grid; pass a larger ridge.")
         lam = max(usable, key=lambda v: (values[v], v))
-        press = {float(v): -c / (n * len(partitions) * self.K) for v, c in sorted(values.items()) if c is not None}
+        press = {float(v): -c / (n * reps * self.K) for v, c in sorted(values.items()) if c is not None}
         if len(grid) == 1:
             press = {}
 
         # The paper's CG-score (no ridge), from round 0 of the first partition.
+        part0 = [c for c in self.chunks if c[0] == 0]
+        at_cg = first.get(cg_ridge)
+        if at_cg is None:
+            try:
+                at_cg = self.round0(cg_ridge, part0)
+            except SingularGramError as exc:  # near-copies the duplicate check does not catch
+                cg_ridge = DUPLICATE_RIDGE
+                warnings.warn(f"{exc} cg_score uses ridge {cg_ridge:g} instead.", DuplicatesWarning, stacklevel=3)
+                at_cg = self.round0(cg_ridge, part0)
         cg = np.zeros(n)
-        for rows, by_lambda in zip(partitions[0], first):
-            fit0 = by_lambda.get(cg_ridge)
-            if fit0 is None:
-                try:
-                    fit0 = self.fit(rows, cg_ridge)
-                except SingularGramError as exc:  # near-copies the duplicate check does not catch
-                    cg_ridge = DUPLICATE_RIDGE
-                    warnings.warn(f"{exc} cg_score uses ridge {cg_ridge:g} instead.", DuplicatesWarning, stacklevel=3)
-                    fit0 = self.fit(rows, cg_ridge)
-            cg[rows] = fit0.cg
+        for o in at_cg[:len(part0)]:
+            cg[o["rows"]] = o["cg"]
 
         F_sum = np.zeros((rounds + 1, n, self.K))  # predictions of each round, summed over partitions
         wrong = 0
-        aside_rows: list[list[np.ndarray]] = [[] for _ in range(rounds)]
-        for rows, by_lambda in zip(chunks, first):
-            fit = by_lambda[lam]
-            F = fit.loo
-            m, sugg = margins(F, self.codes[rows])
+        cleaning = []
+        for (r, k, rows), o in zip(self.chunks, first[lam]):
+            F0 = o["loo"]
+            sugg = margins(F0, self.codes[rows])[1]
             wrong += int(np.sum(sugg != self.codes[rows]))
-            F_sum[0, rows] += F
-            history = [(m, F)]
-            share = fraction
-            if share is None:
-                share = _auto_share(float(np.mean(sugg != self.codes[rows])))
-            for r in range(rounds):
-                m_prev = history[-1][0]
-                count = min(int(round(share * rows.size)), rows.size - 2)
-                order = np.argsort(-m_prev, kind="stable")
-                out_local = np.sort(order[:count])
-                keep_local = np.sort(order[count:])
-                fit_r = self.fit(rows[keep_local], lam)
-                F = np.empty((rows.size, self.K))
-                F[keep_local] = fit_r.loo
-                if out_local.size:
-                    F[out_local] = predict_rows(self.data, rows[out_local], fit_r)
-                m, _ = margins(F, self.codes[rows])
-                F_sum[r + 1, rows] += F
-                aside_rows[r].append(rows[out_local])
-                history.append((m, F))
-        reps = len(partitions)
+            F_sum[0, rows] += F0
+            share = fraction if fraction is not None else _auto_share(float(np.mean(sugg != self.codes[rows])))
+            cleaning.append(LooTask(f"r{r}-k{k}-clean-ridge{lam!r}", rows, self.codes, self.K, lam, self.threads,
+                                    rounds=rounds, share=share, start=F0))
+        aside_rows: list[list[np.ndarray]] = [[] for _ in range(rounds)]
+        if rounds:
+            for task, o in zip(cleaning, self.run(cleaning)):
+                F_sum[1:, task.rows] += o["rounds"]
+                bounds = np.concatenate([[0], np.cumsum(o["aside_counts"])])
+                for i in range(rounds):
+                    aside_rows[i].append(task.rows[o["aside"][bounds[i]:bounds[i + 1]]])
         noise = wrong / (n * reps)
         aside = [np.unique(np.concatenate(a)) if a else np.empty(0, dtype=np.intp) for a in aside_rows]
         F_mean = F_sum / reps
         margin_by_round = np.stack([margins(F_r, self.codes)[0] for F_r in F_mean])
         return margin_by_round, F_mean[-1], cg, cg_ridge, float(lam), press, noise, aside
+
+
+class _LooStore:
+    """A checkpoint seen as a store of the diagnosis's finished tasks (``_execute.TaskStore``)."""
+
+    def __init__(self, checkpoint: Checkpoint):
+        self.checkpoint = checkpoint
+
+    def load(self, task: LooTask) -> dict[str, np.ndarray] | None:
+        stored = self.checkpoint.load_arrays(task.name)
+        if stored is None:
+            return None
+        if "rows" not in stored or not np.array_equal(stored["rows"], task.rows):
+            raise CheckpointMismatchError(
+                f"checkpoint file {self.checkpoint.path / task.name}.npz holds other rows than this run's task "
+                f"{task.name}. The checkpoint is damaged or from another run: delete it or choose another path."
+            )
+        return stored
+
+    def save(self, task: LooTask, outcome: dict[str, np.ndarray]) -> None:
+        self.checkpoint.save_arrays(task.name, outcome)
+
+
+def _run_entropy(seed: int | None, checkpoint: str | os.PathLike | None) -> int:
+    """The seed entropy; with seed=None, a checkpoint's recorded entropy wins over fresh entropy."""
+    if seed is None and checkpoint is not None:
+        stored = stored_entropy(checkpoint)
+        if stored is not None:
+            return stored
+    return resolve_seed(seed)
 
 
 def search_grid(grid: Sequence[float], score, exhaustive: bool = False) -> dict[float, Any]:
@@ -328,13 +367,18 @@ def _auto_share(noise: float) -> float:
     return float(min(max(SET_ASIDE_FACTOR * noise, lo), hi))
 
 
-def _plan_chunk_size(n: int, d: int, K: int, threads: int, chunk_size, memory_limit) -> int | None:
-    """The chunk size: the user's, or None (whole data) when that fits, else the largest that fits."""
+def _plan_chunk_size(n: int, d: int, K: int, threads: int, chunk_size, memory_limit, client: Any = None) -> int | None:
+    """The chunk size: the user's, or None (whole data) when that fits, else the largest that fits
+    (here, or with a client on the workers: their memory limit and the user's budget)."""
     if chunk_size is not None:
         if isinstance(chunk_size, bool) or int(chunk_size) != chunk_size or chunk_size < 2:
             raise ValueError(f"chunk_size must be a whole number >= 2 or None; got {chunk_size}.")
         return None if chunk_size >= n else int(chunk_size)
-    limit, _ = memory_budget(memory_limit)
+    if client is None:
+        limit, _ = memory_budget(memory_limit)
+    else:
+        limits = [x for x in (parse_memory_limit(memory_limit), worker_memory_limit(client)) if x is not None]
+        limit = min(limits) if limits else None
     if limit is None or run_peak_bytes(n, d, n, K, threads) <= limit:
         return None
     lo, hi = 0, n
@@ -344,7 +388,7 @@ def _plan_chunk_size(n: int, d: int, K: int, threads: int, chunk_size, memory_li
             lo = mid
         else:
             hi = mid - 1
-    return lo if lo >= 2 else None  # None: check_run_fits refuses with the way out
+    return lo if lo >= 2 else None  # None: check_memory refuses with the way out
 
 
 def _check_count(value, name: str, minimum: int) -> int:
