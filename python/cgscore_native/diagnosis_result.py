@@ -48,7 +48,8 @@ class Diagnosis:
         return rank
 
     def to_frame(self):
-        """A pandas DataFrame, one row per instance: given and suggested label, suspicion, flag, rank."""
+        """A pandas DataFrame, one row per instance: index, given_label, suggested_label, suspicion,
+        is_label_issue, rank and cg_score (what ``cgscore diagnose`` writes)."""
         import pandas as pd
 
         return pd.DataFrame(
@@ -59,5 +60,6 @@ class Diagnosis:
                 "suspicion": self.suspicion,
                 "is_label_issue": self.is_label_issue,
                 "rank": self.rank,
+                "cg_score": self.cg_score,
             }
         )
