@@ -53,22 +53,8 @@ def load(name: str) -> tuple[np.ndarray, np.ndarray]:
     return StandardScaler().fit_transform(X), y
 
 
-def pair_flip(labels: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Flip a seeded fraction of the rows, class c → c+1 mod K."""
-    K = int(labels.max()) + 1
-    rng = np.random.default_rng(seed)
-    rows = rng.choice(labels.size, size=int(round(fraction * labels.size)), replace=False)
-    noisy = labels.copy()
-    noisy[rows] = (labels[rows] + 1) % K
-    flipped = np.zeros(labels.size, dtype=bool)
-    flipped[rows] = True
-    return noisy, flipped
-
-
 def noisy_labels(y, kind, rate, seed):
-    if kind == "uniform":
-        return flip_labels(y, rate, seed)
-    return pair_flip(y, rate, seed)
+    return flip_labels(y, rate, seed, kind=kind)
 
 
 def flag_metrics(flags: np.ndarray, truth: np.ndarray) -> dict[str, float]:
