@@ -122,7 +122,8 @@ def test_labels_keep_their_type_and_the_frame():
     assert d.loo_predictions.shape == (45, 3)
     assert np.array_equal(d.classes[np.argmax(d.loo_predictions, axis=1)], d.suggested_label)
     frame = d.to_frame()
-    assert list(frame.columns) == ["index", "given_label", "suggested_label", "suspicion", "is_label_issue", "rank"]
+    assert list(frame.columns) == ["index", "given_label", "suggested_label", "suspicion", "is_label_issue", "rank",
+                                  "cg_score"]
     assert frame.loc[frame["rank"] == 1, "index"].item() == 4
 
 
@@ -339,3 +340,21 @@ def test_a_checkpoint_of_another_run_is_refused(tmp_path):
     with pytest.raises(cg.CheckpointMismatchError, match="run: checkpoint None, now 'diagnose'"):
         cg.score(X, y, seed=1, checkpoint=tmp_path / "score")
         cg.diagnose(X, y, checkpoint=tmp_path / "score")
+
+
+@pytest.mark.parametrize("backend", ["blas", "eigen"])
+def test_the_kernel_skips_the_condition_estimate_on_request_and_nothing_else_changes(backend):
+    X, y = _blobs(40, 3, 6, seed=23)
+    data, _ = prepare_features(X)
+    Y = signed_targets(y, 3)
+    args = dict(row_scale=data.scale, backend=backend)
+    from cgscore_native._blas import ensure_blas
+
+    if backend == "blas" and not ensure_blas():
+        pytest.skip("no BLAS library found")
+    on = _core.score_binary(data.X, Y, 0.05, -1.0, False, 1, **args)
+    off = _core.score_binary(data.X, Y, 0.05, -1.0, False, 1, condition_estimate=False, **args)
+    assert np.isfinite(on["condition_estimate"]) and on["condition_estimate"] > 1
+    assert off["condition_estimate"] == np.inf
+    for key in ("alpha", "inverse_diagonal", "scores"):
+        np.testing.assert_allclose(off[key], on[key], rtol=1e-13, atol=1e-13)

@@ -15,6 +15,7 @@ rows whose suggested label is the true one; and every method's wall time.
     python bench/diagnosis/run.py --quick         # one seed
     python bench/diagnosis/run.py --tune          # the defaults' measurements (variants of diagnose)
     python bench/diagnosis/run.py --speed         # diagnose vs confident learning on digits, median of 5
+    python bench/diagnosis/run.py --rate          # the whole-data fit's flop rate vs dgemm, n = 5000 and 6000
     python bench/diagnosis/run.py --chunked       # chunk sizes vs the whole-data diagnosis on digits
 """
 
@@ -226,25 +227,85 @@ def tune(seeds, names) -> None:
 
 
 def speed(repeats: int = 5) -> None:
-    """diagnose vs confident learning on digits, side by side in one run, median of ``repeats``."""
+    """diagnose vs confident learning on digits, side by side in one run, median of ``repeats``;
+    "before" is the defaults with the kernel's condition estimate on, as it was before the
+    diagnosis skipped it. The number of factorizations of each variant is counted."""
+    from cgscore_native import _loo
+
     X, y = load("digits")
     noisy, _ = flip_labels(y, 0.2, 2718)
     variants = {
+        "diagnose (before: with cond. estimate)": {"_condition": True},
         "diagnose": {},
         "diagnose n_threads=1": {"n_threads": 1},
         "diagnose ridge=0.1": {"ridge": 0.1},
         "diagnose ridge=0, rounds=0": {"ridge": 0.0, "rounds": 0},
     }
-    times = {k: [] for k in (*variants, "confident_learning")}
+    times: dict[str, list[float]] = {k: [] for k in (*variants, "confident_learning")}
+    fits: dict[str, int] = {}
+    real_fit = _loo.fit_rows
+    default_condition = _loo.CONDITION_ESTIMATE
     for _ in range(repeats):
         for name, kw in variants.items():
-            times[name].append(timed(cg.diagnose, X, noisy, **kw)[1])
+            kw = dict(kw)
+            _loo.CONDITION_ESTIMATE = kw.pop("_condition", default_condition)
+            count = [0]
+
+            def counted(*a, count=count, **k):
+                count[0] += 1
+                return real_fit(*a, **k)
+
+            _loo.fit_rows = counted
+            try:
+                times[name].append(timed(cg.diagnose, X, noisy, **kw)[1])
+            finally:
+                _loo.fit_rows = real_fit
+                _loo.CONDITION_ESTIMATE = default_condition
+            fits[name] = count[0]
         times["confident_learning"].append(timed(baselines.confident_learning, X, noisy, 0)[1])
     med = {k: statistics.median(v) for k, v in times.items()}
     for k, v in med.items():
         ratio = med["confident_learning"] / v
-        print(f"{k:28s} median {v:.3f} s  confident learning / this {ratio:5.2f}x"
+        nfits = f"{fits[k]} fits" if k in fits else ""
+        print(f"{k:40s} median {v:.3f} s  confident learning / this {ratio:5.2f}x  {nfits:8s}"
               f"  (runs: {', '.join(f'{t:.3f}' for t in times[k])})")
+
+
+def rate(sizes=(5000, 6000), d: int = 256, K: int = 10, repeats: int = 3) -> None:
+    """The whole-data factorization with K right-hand sides against the dgemm rate, in one run.
+
+    Flops of one diagnosis fit (no condition estimate): the Gram matrix n²d, the Cholesky
+    factorization n³/3, the inverse of L n³/3, the two triangular solves 2n²K (the column norms
+    and the Gram's arccos are not counted). The dgemm rate is NumPy's (the same OpenBLAS the
+    kernel calls) on a 3000×3000 product, measured between the kernel's runs. Medians.
+    """
+    from cgscore_native._kernel import KernelOptions, run_kernel
+    from cgscore_native._loo import signed_targets
+    from cgscore_native._prepare import prepare_features
+
+    rng = np.random.default_rng(0)
+    m = 3000
+    A, B = rng.normal(size=(m, m)), rng.normal(size=(m, m))
+    for n in sizes:
+        X = rng.normal(size=(n, d))
+        data, _ = prepare_features(X)
+        Y = signed_targets(rng.integers(0, K, n), K)
+        kernel, gemm, steps = [], [], []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            A @ B
+            gemm.append(2 * m**3 / (time.perf_counter() - start))
+            start = time.perf_counter()
+            out = run_kernel(data, Y, KernelOptions(ridge=0.1, condition_estimate=False))
+            kernel.append(time.perf_counter() - start)
+            steps.append(out["seconds"])
+        flops = n * n * d + 2 * n**3 / 3 + 2 * n * n * K
+        t, g = statistics.median(kernel), statistics.median(gemm)
+        print(f"n={n} d={d} K={K}: fit {t:.2f} s = {flops / t / 1e9:.1f} GFLOP/s; dgemm {g / 1e9:.1f} GFLOP/s; "
+              f"ratio {flops / t / g:.2f}  (fits: {', '.join(f'{x:.2f}' for x in kernel)}; "
+              f"dgemm: {', '.join(f'{x / 1e9:.1f}' for x in gemm)})")
+        last = steps[int(np.argsort(kernel)[len(kernel) // 2])]
+        print("   steps (s): " + ", ".join(f"{k} {v:.2f}" for k, v in last.items()))
 
 
 def chunked(sizes=(1200, 900, 600, 300)) -> None:
@@ -267,6 +328,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="one flip seed")
     parser.add_argument("--tune", action="store_true", help="compare variants of diagnose (the defaults' evidence)")
     parser.add_argument("--speed", action="store_true", help="diagnose vs confident learning on digits")
+    parser.add_argument("--rate", action="store_true", help="the whole-data fit's flop rate vs dgemm at n >= 5000")
     parser.add_argument("--chunked", action="store_true", help="chunk sizes vs whole data on digits")
     parser.add_argument("--data", nargs="*", default=["digits", "wine", "breast_cancer"])
     args = parser.parse_args()
@@ -275,6 +337,8 @@ def main() -> None:
         tune(seeds, args.data)
     elif args.speed:
         speed()
+    elif args.rate:
+        rate()
     elif args.chunked:
         chunked()
     else:

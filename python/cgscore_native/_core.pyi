@@ -17,9 +17,10 @@ def score_binary(
     backend: str = "auto",
     row_scale: npt.NDArray[np.float64] | None = None,
     first_scored: int = 0,
+    condition_estimate: bool = True,
 ) -> dict[str, Any]:
     """Keys: scores, inverse_diagonal, alpha (H⁻¹Y), min_pivot, min_pivot_index,
-    condition_estimate, backend, seconds (and a2, b2, ab with subterms)."""
+    condition_estimate (+inf when not estimated), backend, seconds (and a2, b2, ab with subterms)."""
 def load_blas(path: str, prefix: str = "scipy_", suffix: str = "_64_") -> None: ...
 def blas_info() -> dict[str, Any]: ...
 def ntk_gram(

@@ -29,6 +29,7 @@ class KernelOptions:
     ridge: float = 0.0
     subterms: bool = False
     n_threads: int = 0  # 0: the core's default
+    condition_estimate: bool = True  # False: skip it (the label diagnosis does not report it)
 
 
 @dataclass
@@ -58,6 +59,7 @@ def run_kernel(data: UnitRows, Y: np.ndarray, options: KernelOptions, first_scor
         1 if n < SERIAL_BELOW_ROWS else options.n_threads,
         row_scale=data.scale,
         first_scored=first_scored,
+        condition_estimate=options.condition_estimate,
     )
 
 

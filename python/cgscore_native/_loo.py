@@ -34,6 +34,9 @@ from ._kernel import KernelOptions, run_kernel, singular_error_in_rows
 from ._prepare import UnitRows
 from .errors import SingularGramError
 
+# The diagnosis does not report the Gram matrix's condition number, so the kernel skips its
+# estimate (about 5-20 % of a fit at n = 1797, K = 10; bench/diagnosis/run.py --speed).
+CONDITION_ESTIMATE = False
 # |cosine| above this: the NTK entry is computed from ‖a ∓ b‖ (see ntk_transform.hpp).
 _NEAR_PARALLEL = 1.0 - 1.0 / 1024
 _BLOCK_ROWS = 1024
@@ -60,7 +63,7 @@ def fit_rows(data: UnitRows, rows: np.ndarray, codes: np.ndarray, n_classes: int
              n_threads: int, kernel: KernelThread | None = None) -> LooFit:
     """Factor H_S + λI once and return A, the LOO predictions and the multi-class CG of the rows S."""
     Y = signed_targets(codes[rows], n_classes)
-    options = KernelOptions(ridge=float(ridge), n_threads=n_threads)
+    options = KernelOptions(ridge=float(ridge), n_threads=n_threads, condition_estimate=CONDITION_ESTIMATE)
     try:
         if kernel is None:
             out = run_kernel(data.take(rows), Y, options)

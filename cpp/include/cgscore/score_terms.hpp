@@ -38,6 +38,7 @@ struct BinaryScoreOptions {
   bool subterms = false;       // also return a2, b2, ab
   Index first_scored = 0;      // rows before it are not scored: L⁻¹ is formed only from there on
   int n_threads = 0;           // <= 0: OpenMP default
+  bool condition_estimate = true;  // false: skip the estimate (condition_estimate stays +inf)
 };
 
 // Rows first_scored … n−1 only (all rows by default).
