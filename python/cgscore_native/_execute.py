@@ -34,7 +34,7 @@ def run_problems(
 ) -> list[ProblemOutcome]:
     """The outcome of every problem, in the order of ``problems``."""
     store = None if checkpoint is None else _ProblemStore(checkpoint)
-    bar = progress_bar(len(problems), progress)
+    bar = progress_bar(len(problems), progress, "CG-score (dask)" if client is not None else "CG-score")
     try:
         return run_tasks(data, problems, functools.partial(_score, options, labels), store=store, client=client, bar=bar)
     finally:
