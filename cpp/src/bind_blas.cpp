@@ -21,8 +21,9 @@ void bind_blas(py::module_& m) {
         }
       },
       py::arg("path"), py::arg("prefix") = "scipy_", py::arg("suffix") = "_64_",
-      "Load an ILP64 BLAS/LAPACK (OpenBLAS) from `path` for backend='blas'. Symbols are\n"
-      "prefix + name + suffix; the default fits the OpenBLAS bundled in NumPy's wheels.");
+      "Load an ILP64 BLAS/LAPACK (OpenBLAS) from `path` for backend='blas', once per process\n"
+      "(again with the same path: no-op; another path: ValueError). Symbols are prefix + name +\n"
+      "suffix; the default fits scipy-openblas64, the OpenBLAS build NumPy and SciPy ship.");
   m.def(
       "blas_info",
       [] {
@@ -31,9 +32,15 @@ void bind_blas(py::module_& m) {
         info["loaded"] = library.loaded();
         info["path"] = library.path;
         info["threads"] = library.loaded() ? library.get_num_threads() : 0;
+        info["config"] = library.config;
+        info["corename"] = library.corename;
+        info["shared"] = library.shared;
+        info["per_thread_setting"] = library.set_num_threads_local != nullptr;
         return info;
       },
-      "Whether a BLAS library is loaded, its path and OpenBLAS's current thread count.");
+      "Whether a BLAS library is loaded; its path, OpenBLAS's thread count, config string and core\n"
+      "name; whether the copy is shared with other code in the process (then each call sets and\n"
+      "restores its thread count); whether it has openblas_set_num_threads_local.");
 }
 
 }  // namespace cgscore

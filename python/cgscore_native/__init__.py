@@ -23,6 +23,7 @@ from .datasets import load_digits
 from .diagnosis import diagnose
 from .diagnosis_result import Diagnosis
 from .errors import (
+    BlasFallbackWarning,
     CheckpointMismatchError,
     DuplicateRowsError,
     DuplicatesWarning,
@@ -32,12 +33,16 @@ from .errors import (
 from .result import CGResult, ProblemReport
 
 
-def build_info() -> dict[str, object]:
-    """Facts about the compiled core: OpenMP on or off, default threads, Eigen version, SIMD."""
-    return dict(_core.build_info())
+def build_info() -> dict:
+    """Facts about the compiled core: OpenMP on or off, default threads, Eigen version, SIMD,
+    and the back end in use ("blas" or "eigen") with its BLAS (path, config, core name)."""
+    from ._blas import blas_build_info
+
+    return {**_core.build_info(), **blas_build_info()}
 
 
 __all__ = [
+    "BlasFallbackWarning",
     "CGResult",
     "CheckpointMismatchError",
     "Diagnosis",

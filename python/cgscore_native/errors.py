@@ -59,3 +59,7 @@ def one_line(exc: BaseException) -> str:
     """An exception's message on one line (its lines joined), or its type's name when it has none."""
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
     return " ".join(lines) if lines else type(exc).__name__
+
+
+class BlasFallbackWarning(UserWarning):
+    """The package's OpenBLAS could not be loaded: the slower Eigen backend is used."""
