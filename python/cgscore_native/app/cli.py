@@ -371,10 +371,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("input", metavar="INPUT", help="the data, as for 'cgscore score'")
     p.add_argument("-o", "--output", metavar="OUT", required=True, help="the diagnosis file: .csv, .parquet or .npz")
     _add_input_options(p)
-    p.add_argument("--ridge", type=_ridge_or_auto, default="auto",
+    p.add_argument("--ridge", type=_ridge_or_auto, default="auto", metavar="auto|λ",
                    help="λ of the predictions: 'auto' (least leave-one-out error, the default) or a number >= 0")
-    p.add_argument("--rounds", type=_whole_number, default=1, help="cleaning rounds after the first (default 1)")
-    p.add_argument("--set-aside", type=_share_or_auto, default="auto",
+    p.add_argument("--rounds", type=_whole_number, default=1, metavar="N", help="cleaning rounds after the first (default 1)")
+    p.add_argument("--set-aside", type=_share_or_auto, default="auto", metavar="auto|SHARE",
                    help="share set aside in each round: 'auto' (the estimated noise rate, the default) or a share")
     p.add_argument("--seed", type=int, default=None, help="seed of the chunks in chunked mode (default: fresh)")
     p.add_argument("--threads", type=_positive_int, default=None, help="kernel threads (default: all cores)")
