@@ -170,3 +170,31 @@ def test_progress_bar_on_the_cluster(client, data, capsys):
     result = cg.score(*data, seed=7, client=client, progress=True, chunk_size=150)
     assert "CG-score (dask)" in capsys.readouterr().err
     assert np.array_equal(result.scores, cg.score(*data, seed=7, chunk_size=150).scores)
+
+
+def assert_same_diagnosis(a, b):
+    for name in ("suspicion", "suggested_label", "is_label_issue", "cg_score", "margin_by_round"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+    assert a.ridge == b.ridge and a.ridge_scores == b.ridge_scores and a.params == b.params
+    assert a.estimated_noise_rate == b.estimated_noise_rate
+    for x, y in zip(a.set_aside, b.set_aside, strict=True):
+        np.testing.assert_array_equal(x, y)
+
+
+@pytest.mark.parametrize("args", [dict(), dict(seed=7, chunk_size=90, repeats=2, n_threads=1)])
+def test_diagnose_on_a_cluster_is_bit_identical_to_local(client, data, args):
+    X, y = data
+    noisy = y.copy()
+    noisy[::9] = np.roll(np.unique(y), 1)[np.searchsorted(np.unique(y), y[::9])]  # flip every ninth label
+    assert_same_diagnosis(cg.diagnose(X, noisy, client=client, **args), cg.diagnose(X, noisy, **args))
+
+
+def test_diagnose_resumes_on_a_cluster_from_a_local_checkpoint(client, data, tmp_path):
+    args = dict(seed=8, chunk_size=90, repeats=2)
+    expected = cg.diagnose(*data, **args, checkpoint=tmp_path)
+    removed = sorted(tmp_path.glob("r1-*.npz"))
+    assert removed
+    for f in removed:
+        f.unlink()
+    assert_same_diagnosis(cg.diagnose(*data, **args, checkpoint=tmp_path, client=client), expected)
+    assert sorted(tmp_path.glob("r1-*.npz")) == removed  # the cluster's outcomes were stored too

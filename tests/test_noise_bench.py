@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from _cli_support import assert_one_line_error, run_cli, small_digits
-from cgscore_native import baselines, score
+from cgscore_native import baselines, diagnose, score
 from cgscore_native.experiments.label_noise import flip_labels
 from cgscore_native.metrics import auroc, average_precision, detection_metrics, f1_max, precision_at_k
 from cgscore_native.noise_bench import METHODS, run_noise_bench, to_markdown
@@ -36,26 +36,43 @@ def test_cli_figures_equal_direct_computation(tmp_path):
         rate = float(r["rate"])
         noisy, flipped = flip_labels(labels, rate, seed=4)
         assert int(r["n_flipped"]) == flipped.sum() == round(rate * 300)
-        if r["method"] == "cg_score":
+        flags = None
+        if r["method"] == "diagnose":
+            d = diagnose(images, noisy, seed=4)
+            s, flags = d.suspicion, d.is_label_issue
+        elif r["method"] == "cg_score":
             s = score(images, noisy, seed=4, repeats=2).scores
         elif r["method"] == "random":
             s = baselines.random_scores(300, 4)
         elif r["method"] == "knn_disagreement":
             s = baselines.knn_disagreement(images, noisy, 10)
+        elif r["method"] == "knn_disagreement_euclidean":
+            s = baselines.knn_disagreement_euclidean(images, noisy, 10)
         elif r["method"] == "knn_shapley":
             s, _ = baselines.knn_shapley(images, noisy, 10)
         else:
+            from cleanlab.filter import find_label_issues
+
             s = baselines.confident_learning(images, noisy, seed=4)
+            flags = find_label_issues(*baselines.cross_validated_probabilities(images, noisy, seed=4))
         direct = detection_metrics(s, flipped)
         for metric, value in direct.items():
             assert float(r[metric]) == value, (r["method"], metric)  # the CSV keeps every digit
+        if flags is None:
+            assert r["flag_precision"] == r["flag_recall"] == "nan"
+        else:
+            hits = np.sum(flags & flipped)
+            assert float(r["flag_precision"]) == hits / flags.sum() and float(r["flag_recall"]) == hits / flipped.sum()
+        assert r["noise"] == "uniform"
         assert 0 < float(r["seconds"]) < wall  # a method's own time, within the command's
     assert sum(float(r["seconds"]) for r in rows) < wall
     cg = [r for r in rows if r["method"] == "cg_score"]
     rnd = [r for r in rows if r["method"] == "random"]
     assert all(float(a["auroc"]) > float(b["auroc"]) + 0.2 for a, b in zip(cg, rnd))
+    dg = [r for r in rows if r["method"] == "diagnose"]
+    assert all(float(a["auroc"]) > float(b["auroc"]) for a, b in zip(dg, cg))
     md = (tmp_path / "bench" / "results.md").read_text()
-    assert md.count("| cg_score |") == 2 and "| 30% | confident_learning |" in md
+    assert md.count("| cg_score |") == 2 and "| 30% | confident_learning |" in md and "| 10% | diagnose |" in md
     with Image.open(tmp_path / "bench" / "noise_bench.png") as im:
         im.verify()
     assert "| 10% | cg_score |" in proc.stdout
@@ -78,6 +95,32 @@ def test_run_noise_bench_selected_methods():
     assert to_markdown(rows).count("\n") == 4
     with pytest.raises(ValueError, match="strictly between"):
         run_noise_bench(images, labels, [0.0])
+
+
+def test_pair_noise_flips_the_same_rows_to_the_next_class():
+    _, labels = small_digits(200)
+    uniform, flipped_u = flip_labels(labels, 0.2, seed=3, n_classes=10)
+    pair, flipped = flip_labels(labels, 0.2, seed=3, n_classes=10, kind="pair")
+    np.testing.assert_array_equal(flipped, flipped_u)
+    np.testing.assert_array_equal(pair[flipped], (labels[flipped] + 1) % 10)
+    np.testing.assert_array_equal(pair[~flipped], labels[~flipped])
+    assert np.any(uniform[flipped] != pair[flipped])
+
+
+def test_cli_pair_noise(tmp_path):
+    images, labels = small_digits(200)
+    np.savez(tmp_path / "d.npz", X=images, y=labels)
+    proc = run_cli("noise-bench", tmp_path / "d.npz", "--rates", "0.2", "--noise", "pair", "--seed", 1,
+                   "--methods", "diagnose,knn_disagreement_euclidean", "-o", tmp_path / "bench", "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    with open(tmp_path / "bench" / "results.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    noisy, flipped = flip_labels(labels, 0.2, seed=1, kind="pair")
+    assert [(r["noise"], r["method"]) for r in rows] == [("pair", "diagnose"), ("pair", "knn_disagreement_euclidean")]
+    assert float(rows[0]["auroc"]) == auroc(diagnose(images, noisy, seed=1).suspicion, flipped)
+    assert float(rows[1]["auroc"]) == auroc(baselines.knn_disagreement_euclidean(images, noisy, 10), flipped)
+    assert "| 20% pair | diagnose |" in (tmp_path / "bench" / "results.md").read_text()
+    assert_one_line_error(run_cli("noise-bench", "digits", "--noise", "class", "-o", tmp_path / "b2"), "--noise")
 
 
 # -- metrics ------------------------------------------------------------------------------------------

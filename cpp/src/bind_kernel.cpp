@@ -84,7 +84,7 @@ void bind_kernel(py::module_& m) {
       "score_binary",
       [](const Eigen::Ref<const RowMatrix>& X, const Eigen::Ref<const ColMatrix>& Y, double ridge,
          double pivot_tolerance, bool subterms, int n_threads, const std::string& backend, const py::object& row_scale,
-         Index first_scored, const py::object& stop) {
+         Index first_scored, const py::object& stop, bool condition_estimate) {
         if (Y.rows() != X.rows()) throw py::value_error("Y must have one row per row of X");
         check_thread_count(n_threads);
         const std::shared_ptr<StopToken> token = call_token(stop);
@@ -97,6 +97,7 @@ void bind_kernel(py::module_& m) {
         options.n_threads = n_threads;
         options.first_scored = first_scored;  // checked by the pipeline (std::invalid_argument → ValueError)
         options.stop = token.get();
+        options.condition_estimate = condition_estimate;
         BinaryScores result;
         {
           py::gil_scoped_release release;
@@ -105,6 +106,7 @@ void bind_kernel(py::module_& m) {
         py::dict out;
         out["scores"] = std::move(result.scores);
         out["inverse_diagonal"] = std::move(result.inverse_diagonal);
+        out["alpha"] = std::move(result.alpha);
         out["min_pivot"] = result.min_pivot;
         out["min_pivot_index"] = result.min_pivot_index;
         out["condition_estimate"] = result.condition_estimate;
@@ -127,15 +129,16 @@ void bind_kernel(py::module_& m) {
       py::arg("X").noconvert(), py::arg("Y").noconvert(), py::arg("ridge") = 0.0,
       py::arg("pivot_tolerance") = -1.0, py::arg("subterms") = false, py::arg("n_threads") = 0,
       py::arg("backend") = "auto", py::arg("row_scale") = py::none(),
-      py::arg("first_scored") = 0, py::arg("stop") = py::none(),
+      py::arg("first_scored") = 0, py::arg("stop") = py::none(), py::arg("condition_estimate") = true,
       "Exact CG-scores of one binary problem. X: C-contiguous float64 (n, d); row_scale: 1/‖x_i‖\n"
       "(see prepare_rows), or None when the rows already have unit norm;\n"
       "Y: Fortran-ordered float64 (n, k) label columns. backend: 'auto' (BLAS when loaded), 'blas'\n"
       "or 'eigen'. first_scored: rows before it are not scored (their part of L⁻¹ is never formed).\n"
-      "Returns a dict: scores, inverse_diagonal (and a2, b2, ab) of rows first_scored..n-1, the pivot\n"
-      "report, condition_estimate (of cond₁(H), LAPACK dpocon's method), the backend used and the\n"
-      "seconds spent in each step. stop: a StopToken (default: the one entered on this thread, if any);\n"
-      "once it is set the call raises Cancelled. n_threads above the machine's limit is a ValueError.");
+      "Returns a dict: scores, inverse_diagonal, alpha = H⁻¹Y (and a2, b2, ab) of rows first_scored..n-1,\n"
+      "the pivot report, condition_estimate (of cond₁(H), LAPACK dpocon's method; +inf when\n"
+      "condition_estimate=False skips it), the backend used and the seconds spent in each step.\n"
+      "stop: a StopToken (default: the one entered on this thread, if any); once it is set the call\n"
+      "raises Cancelled. n_threads above the machine's limit is a ValueError.");
 
   m.def(
       "ntk_gram",

@@ -2,7 +2,8 @@
 
 The CG-score (Ki, Choi, Chung; ICLR 2023) rates every training instance without
 training a model: high scores mark irregular, hard or mislabeled instances, low
-scores mark redundant ones. See ``cg_score``, ``cg_score_binary`` and ``score``.
+scores mark redundant ones. See ``cg_score``, ``cg_score_binary`` and ``score``; ``diagnose``
+finds likely mislabeled instances and suggests their labels (leave-one-out NTK predictions).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ except ImportError as exc:  # pragma: no cover - depends on the installation
 from ._version import __version__
 from .api import cg_score, cg_score_binary, score
 from .datasets import load_digits
+from .diagnosis import diagnose
+from .diagnosis_result import Diagnosis
 from .errors import (
     BlasFallbackWarning,
     CheckpointInUseError,
@@ -44,6 +47,7 @@ __all__ = [
     "CGResult",
     "CheckpointInUseError",
     "CheckpointMismatchError",
+    "Diagnosis",
     "DuplicateRowsError",
     "DuplicatesWarning",
     "MemoryBudgetError",
@@ -53,6 +57,7 @@ __all__ = [
     "build_info",
     "cg_score",
     "cg_score_binary",
+    "diagnose",
     "load_digits",
     "score",
 ]

@@ -31,7 +31,10 @@ def score_binary(
     row_scale: npt.NDArray[np.float64] | None = None,
     first_scored: int = 0,
     stop: StopToken | None = None,
-) -> dict[str, Any]: ...
+    condition_estimate: bool = True,
+) -> dict[str, Any]:
+    """Keys: scores, inverse_diagonal, alpha (H⁻¹Y), min_pivot, min_pivot_index,
+    condition_estimate (+inf when not estimated), backend, seconds (and a2, b2, ab with subterms)."""
 def load_blas(path: str, prefix: str = "scipy_", suffix: str = "_64_") -> None: ...
 def blas_info() -> dict[str, Any]: ...
 def ntk_gram(

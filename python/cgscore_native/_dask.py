@@ -1,4 +1,4 @@
-"""Run the independent binary problems as tasks on a Dask cluster.
+"""Run the independent binary problems (or any tasks of a run) as tasks on a Dask cluster.
 
 The features and their unit-length factors are scattered once to every worker; each task scores one
 problem (repeat × class × chunk) with the native kernel, using the worker's own threads.
@@ -12,10 +12,12 @@ imported only when a client is passed, and the workers need cgscore_native insta
 
 from __future__ import annotations
 
+import functools
 import logging
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from ._kernel import KernelOptions, ProblemOutcome, score_problem
 from ._plan import Problem
@@ -77,40 +79,64 @@ def run_on_cluster(
     last copy of the scattered rows, they are scattered again and the unfinished problems resubmitted.
     """
     outcomes: dict[tuple[int, int, int], ProblemOutcome] = {}
-    pending = list(problems)
-    bar = progress_bar(len(pending), progress and bool(pending), "CG-score (dask)")
+    bar = progress_bar(len(problems), progress and bool(problems), "CG-score (dask)")
+
+    def arrived(i: int, outcome: ProblemOutcome) -> None:
+        outcomes[problems[i].key] = outcome
+        if on_result is not None:
+            on_result(outcome)
+        bar.update(1)
+
     try:
-        for attempt in range(MAX_DATA_LOSSES + 1):
-            if not pending:
-                break
-            if attempt:
-                logger.warning("a worker died with the only copy of the scattered rows; scattering them again "
-                               "and resubmitting %d problem(s)", len(pending))
-            _run_batch(client, data, pending, options, labels, retries, task, outcomes, on_result, bar)
-            pending = [p for p in pending if p.key not in outcomes]
-        if pending:
-            raise RuntimeError(
-                f"the Dask cluster lost the scattered rows {MAX_DATA_LOSSES + 1} times (workers died); "
-                f"{len(pending)} problem(s) were not scored. Check the workers' logs and memory."
-            )
+        run_work_on_cluster(client, data, problems, functools.partial(_problem_task, task, options, labels),
+                            on_result=arrived, retries=retries)
     finally:
         bar.close()
     return outcomes
 
 
+def run_work_on_cluster(
+    client: Any,
+    data: UnitRows,
+    tasks: Sequence[Any],
+    work: Callable[[UnitRows, Any], Any],
+    *,
+    on_result: Callable[[int, Any], None],
+    retries: int = DEFAULT_RETRIES,
+) -> None:
+    """work(data, task) for every task as a Dask task; on_result(i, outcome) as each arrives
+    (i: the task's position). ``data`` is scattered once to every worker; a task is named
+    after ``task.name``. A SingularGramError on a worker is raised here; on an error or
+    Ctrl-C the remaining tasks are cancelled before the exception propagates. If a dying worker
+    held the last copy of the scattered rows, they are scattered again and the unfinished
+    tasks resubmitted, at most MAX_DATA_LOSSES times.
+    """
+    pending = list(range(len(tasks)))
+    for attempt in range(MAX_DATA_LOSSES + 1):
+        if not pending:
+            return
+        if attempt:
+            logger.warning("a worker died with the only copy of the scattered rows; scattering them again "
+                           "and resubmitting %d task(s)", len(pending))
+        done = _run_batch(client, data, tasks, pending, work, on_result, retries)
+        pending = [i for i in pending if i not in done]
+    if pending:
+        raise RuntimeError(
+            f"the Dask cluster lost the scattered rows {MAX_DATA_LOSSES + 1} times (workers died); "
+            f"{len(pending)} task(s) were not run. Check the workers' logs and memory."
+        )
+
+
 def _run_batch(
     client: Any,
     data: UnitRows,
-    problems: list[Problem],
-    options: KernelOptions,
-    labels: Any,
+    tasks: Sequence[Any],
+    positions: list[int],
+    work: Callable[[UnitRows, Any], Any],
+    on_result: Callable[[int, Any], None],
     retries: int,
-    task: Callable,
-    outcomes: dict[tuple[int, int, int], ProblemOutcome],
-    on_result: Callable[[ProblemOutcome], None] | None,
-    bar: Any,
-) -> None:
-    """Scatter the rows and run the problems into ``outcomes``; returns early when the rows are lost."""
+) -> set[int]:
+    """Scatter the rows and run the tasks at ``positions``; the positions done (fewer when the rows are lost)."""
     from concurrent.futures import CancelledError
 
     from distributed import as_completed
@@ -118,12 +144,11 @@ def _run_batch(
     scattered = client.scatter(data, broadcast=True, hash=False)
     run = uuid.uuid4().hex[:12]
     futures = [
-        client.submit(
-            task, scattered, p, options, labels, key=f"cgscore-{run}-r{p.repeat}-c{p.class_index}-k{p.chunk}",
-            retries=retries, pure=False,
-        )
-        for p in problems
+        client.submit(_guarded, work, scattered, tasks[i], key=f"cgscore-{run}-{tasks[i].name}", retries=retries, pure=False)
+        for i in positions
     ]
+    position = {f.key: i for f, i in zip(futures, positions)}
+    done: set[int] = set()
     try:
         for future in as_completed(futures):
             try:
@@ -132,12 +157,23 @@ def _run_batch(
                 # Scattered data have no recipe: if the worker holding the last copy dies
                 # (Dask's memory manager keeps as few replicas as the waiting tasks need),
                 # every task waiting for it is cancelled. The caller scatters them again.
-                return
+                return done
             if isinstance(outcome, _Singular):
                 raise SingularGramError(outcome.message, outcome.pivot_index, outcome.pivot_value, rows=outcome.rows)
-            outcomes[outcome.problem.key] = outcome
-            if on_result is not None:
-                on_result(outcome)
-            bar.update(1)
+            on_result(position[future.key], outcome)
+            done.add(position[future.key])
     finally:
         client.cancel(futures + [scattered])
+    return done
+
+
+def _guarded(work: Callable[[UnitRows, Any], Any], data: UnitRows, task: Any) -> Any:
+    """work(data, task) on a worker, a SingularGramError carried back as data."""
+    try:
+        return work(data, task)
+    except SingularGramError as exc:
+        return _Singular(str(exc), exc.pivot_index, exc.pivot_value, exc.rows)
+
+
+def _problem_task(task: Callable, options: KernelOptions, labels: Any, data: UnitRows, problem: Problem) -> Any:
+    return task(data, problem, options, labels)

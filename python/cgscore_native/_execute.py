@@ -1,4 +1,4 @@
-"""Run the planned problems: resume from a checkpoint, then locally (on a kernel thread) or on a Dask cluster.
+"""Run the planned problems (or any tasks): resume from a checkpoint, then locally (on a kernel thread) or on a Dask cluster.
 
 Whatever runs where, the outcomes come back in plan order, so aggregation is the same
 fixed sequence of operations and the scores are bit-identical across back ends.
@@ -6,9 +6,11 @@ fixed sequence of operations and the scores are bit-identical across back ends.
 
 from __future__ import annotations
 
+import functools
 import queue
 import threading
-from typing import Any, Callable
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol, TypeVar
 
 from . import _core
 from ._kernel import KernelOptions, ProblemOutcome, score_problem
@@ -16,6 +18,9 @@ from ._plan import Problem
 from ._prepare import UnitRows
 from ._progress import progress_bar
 from .checkpoint import Checkpoint
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 def run_problems(
@@ -29,33 +34,83 @@ def run_problems(
     progress: bool = False,
 ) -> list[ProblemOutcome]:
     """The outcome of every problem, in the order of ``problems``."""
-    done: dict[tuple[int, int, int], ProblemOutcome] = {}
-    if checkpoint is not None:
-        for p in problems:
-            stored = checkpoint.load(p)
+    store = None if checkpoint is None else _ProblemStore(checkpoint)
+    bar = progress_bar(len(problems), progress, "CG-score (dask)" if client is not None else "CG-score")
+    try:
+        return run_tasks(data, problems, functools.partial(_score, options, labels), store=store, client=client, bar=bar)
+    finally:
+        bar.close()
+
+
+def run_tasks(
+    data: UnitRows,
+    tasks: Sequence[T],
+    work: Callable[[UnitRows, T], R],
+    *,
+    store: TaskStore | None = None,
+    client: Any = None,
+    bar: Any = None,
+) -> list[R]:
+    """work(data, task) for every task, in the order of ``tasks``: those the store holds are
+    loaded, the others run on one kernel thread (or as tasks on a Dask cluster) and are saved.
+
+    ``work`` must be deterministic and, for a cluster, picklable (a module-level function or a
+    functools.partial of one); each task needs a ``name`` (unique in the run) on a cluster.
+    The outcomes come back in task order whatever ran where, so a caller that combines them
+    in that order gets bit-identical results from every back end.
+    """
+    done: dict[int, R] = {}
+    if store is not None:
+        for i, task in enumerate(tasks):
+            stored = store.load(task)
             if stored is not None:
-                done[p.key] = stored
-    pending = [p for p in problems if p.key not in done]
-    save = checkpoint.save if checkpoint is not None else None
+                done[i] = stored
+                if bar is not None:
+                    bar.update(1)
+    pending = [i for i in range(len(tasks)) if i not in done]
+
+    def finished(i: int, outcome: R) -> None:
+        if store is not None:
+            store.save(tasks[i], outcome)
+        done[i] = outcome
+        if bar is not None:
+            bar.update(1)
 
     if client is not None:
-        from ._dask import run_on_cluster
+        from ._dask import run_work_on_cluster
 
-        done.update(run_on_cluster(client, data, pending, options, labels=labels, on_result=save, progress=progress))
-    else:
-        bar = progress_bar(len(pending), progress and bool(pending))
-        kernel = KernelThread()
-        try:
-            for p in pending:
-                outcome = kernel.call(score_problem, data, p, options, labels)
-                if save is not None:
-                    save(outcome)
-                done[p.key] = outcome
-                bar.update(1)
-        finally:
-            kernel.close()
-            bar.close()
-    return [done[p.key] for p in problems]
+        run_work_on_cluster(client, data, [tasks[i] for i in pending], work,
+                            on_result=lambda j, outcome: finished(pending[j], outcome))
+    elif pending:
+        with KernelThread() as kernel:
+            for i in pending:
+                finished(i, kernel.call(work, data, tasks[i]))
+    return [done[i] for i in range(len(tasks))]
+
+
+class TaskStore(Protocol):
+    """Where finished tasks are kept between runs (a checkpoint)."""
+
+    def load(self, task: Any) -> Any: ...
+
+    def save(self, task: Any, outcome: Any) -> None: ...
+
+
+class _ProblemStore:
+    """A checkpoint seen as a TaskStore of scored problems."""
+
+    def __init__(self, checkpoint: Checkpoint):
+        self.checkpoint = checkpoint
+
+    def load(self, task: Problem) -> ProblemOutcome | None:
+        return self.checkpoint.load(task)
+
+    def save(self, task: Problem, outcome: ProblemOutcome) -> None:
+        self.checkpoint.save(outcome)
+
+
+def _score(options: KernelOptions, labels: Any, data: UnitRows, problem: Problem) -> ProblemOutcome:
+    return score_problem(data, problem, options, labels)
 
 
 class KernelThread:

@@ -37,6 +37,7 @@ class KernelOptions:
     # A problem whose factorization fails is scored again with this ridge, the failure being
     # a pair of duplicates the grid check missed (0: the failure is raised).
     fallback_ridge: float = 0.0
+    condition_estimate: bool = True  # False: skip it (the label diagnosis does not report it)
 
 
 @dataclass
@@ -68,6 +69,7 @@ def run_kernel(data: UnitRows, Y: np.ndarray, options: KernelOptions, first_scor
         1 if n < SERIAL_BELOW_ROWS else options.n_threads,
         row_scale=data.scale,
         first_scored=first_scored,
+        condition_estimate=options.condition_estimate,
     )
 
 

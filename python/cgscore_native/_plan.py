@@ -50,6 +50,12 @@ class Problem:
         return int(self.positives.size + self.negatives.size)
 
     @property
+    def name(self) -> str:
+        """r{repeat}-c{class}-k{chunk}: the problem's file in a checkpoint and its task on a cluster."""
+        r, c, k = self.key
+        return f"r{r}-c{c}-k{k}"
+
+    @property
     def key(self) -> tuple[int, int, int]:
         """(repeat, class, chunk): names the problem in checkpoints and on a cluster."""
         return (int(self.repeat), int(self.class_index), int(self.chunk))
@@ -153,3 +159,23 @@ def _draw(others: np.ndarray, m: int, rng: np.random.Generator) -> np.ndarray:
     if m == others.size:
         return others  # every other row: no draw, independent of the seed
     return np.sort(rng.choice(others, size=m, replace=False))
+
+
+def stratified_chunks(codes: np.ndarray, K: int, chunk_size: int, rng: np.random.Generator) -> list[np.ndarray]:
+    """A random partition of the rows into ⌈n / chunk_size⌉ chunks, each class dealt evenly over them."""
+    n = codes.size
+    m = max(1, ceil(n / chunk_size))
+    smallest = int(np.bincount(codes, minlength=K).min())
+    if smallest < m:
+        raise ValueError(
+            f"chunk_size={chunk_size} makes {m} chunks but the smallest class has {smallest} rows; every class must "
+            f"be in every chunk. Use chunk_size >= {ceil(n / max(smallest, 1))}."
+        )
+    owner = np.empty(n, dtype=np.intp)
+    offset = 0
+    for k in range(K):
+        members = np.flatnonzero(codes == k)
+        members = members[rng.permutation(members.size)]
+        owner[members] = (np.arange(members.size) + offset) % m  # deal like cards: sizes differ by ≤ 1
+        offset += members.size
+    return [np.flatnonzero(owner == c) for c in range(m)]

@@ -11,7 +11,7 @@ class _Silent:
         pass
 
 
-def progress_bar(total: int, enabled: bool, description: str = "CG-score", unit: str = "problem"):
+def progress_bar(total: int | None, enabled: bool, description: str = "CG-score", unit: str = "problem"):
     """A bar with update()/close(); a no-op when disabled or when tqdm is missing."""
     if not enabled:
         return _Silent()

@@ -2,7 +2,9 @@
 
 from .experiments.baselines import (
     confident_learning,
+    cross_validated_probabilities,
     knn_disagreement,
+    knn_disagreement_euclidean,
     knn_shapley,
     knn_shapley_exact,
     nearest_neighbors,
@@ -12,7 +14,9 @@ from .experiments.baselines import (
 
 __all__ = [
     "confident_learning",
+    "cross_validated_probabilities",
     "knn_disagreement",
+    "knn_disagreement_euclidean",
     "knn_shapley",
     "knn_shapley_exact",
     "nearest_neighbors",

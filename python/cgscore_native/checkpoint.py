@@ -4,6 +4,7 @@ A checkpoint is a directory:
 
     manifest.json          what the run is (fingerprint fields) and its seed entropy
     r{R}-c{C}-k{K}.npz     one finished problem (repeat R, class C, chunk K)
+    {task}.npz             or, for a label diagnosis, one finished fit (``diagnose``)
 
 Each file is written to a temporary file and moved into place (``_atomic.atomic_file``), so a
 problem's file is either complete or absent, whenever the run is stopped. Nothing is
@@ -142,19 +143,18 @@ class Checkpoint:
 
     def load(self, problem: Problem) -> ProblemOutcome | None:
         """The stored outcome of a problem, or None if it has not finished yet."""
-        file = self._file(problem)
-        if not file.exists():
+        stored = self.load_arrays(problem.name)
+        if stored is None:
             return None
+        file = self._file(problem)
         try:
-            with np.load(file, allow_pickle=False) as stored:
-                positives, scores = stored["positives"], stored["scores"]
-                subterms = {name: stored[name] for name in SUBTERMS} if "a2" in stored.files else None
-                diagnostics, pivot_row = stored["diagnostics"], int(stored["min_pivot_row"])
-                ridge, pair = float(stored["ridge"]), tuple(int(r) for r in stored["near_duplicate"])
-        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
-            # Our own writes are atomic; this is damage from outside (disk, a hand edit).
+            positives, scores = stored["positives"], stored["scores"]
+            subterms = {name: stored[name] for name in SUBTERMS} if "a2" in stored else None
+            diagnostics, pivot_row = stored["diagnostics"], int(stored["min_pivot_row"])
+            ridge, pair = float(stored["ridge"]), tuple(int(r) for r in stored["near_duplicate"])
+        except KeyError as exc:
             raise CheckpointMismatchError(
-                f"checkpoint file {file} cannot be read ({exc}). Delete that file to recompute its problem."
+                f"checkpoint file {file} cannot be read (no {exc}). Delete that file to recompute its problem."
             ) from None
         if not np.array_equal(positives, problem.positives) or scores.shape != problem.positives.shape:
             raise CheckpointMismatchError(
@@ -184,12 +184,29 @@ class Checkpoint:
         }
         if outcome.subterms is not None:
             arrays.update(outcome.subterms)
-        with atomic_file(self._file(outcome.problem), force=True) as tmp, open(tmp, "wb") as f:
+        self.save_arrays(outcome.problem.name, arrays)
+
+    def load_arrays(self, name: str) -> dict[str, np.ndarray] | None:
+        """The arrays stored under ``name`` (a task's name), or None if that task has not finished."""
+        file = self.path / f"{name}.npz"
+        if not file.exists():
+            return None
+        try:
+            with np.load(file, allow_pickle=False) as stored:
+                return {key: stored[key] for key in stored.files}
+        except (OSError, ValueError, zipfile.BadZipFile) as exc:
+            # Our own writes are atomic; this is damage from outside (disk, a hand edit).
+            raise CheckpointMismatchError(
+                f"checkpoint file {file} cannot be read ({exc}). Delete that file to recompute its task."
+            ) from None
+
+    def save_arrays(self, name: str, arrays: dict[str, Any]) -> None:
+        """Store a finished task's arrays under ``name``; the file appears complete or not at all."""
+        with atomic_file(self.path / f"{name}.npz", force=True) as tmp, open(tmp, "wb") as f:
             np.savez(f, **arrays)
 
     def _file(self, problem: Problem) -> Path:
-        r, c, k = problem.key
-        return self.path / f"r{r}-c{c}-k{k}.npz"
+        return self.path / f"{problem.name}.npz"
 
     def _check_same_run(self, manifest: dict) -> None:
         stored = manifest.get("fields", {})

@@ -20,6 +20,7 @@ struct BinaryScores {
   ColMatrix scores;     // one column per label vector
   ColMatrix a2, b2, ab; // when subterms were requested, else empty
   Vector inverse_diagonal;  // D_i = (H⁻¹)_ii
+  ColMatrix alpha;          // α = H⁻¹Y (one column per label vector)
   double min_pivot = std::numeric_limits<double>::infinity();
   Index min_pivot_index = -1;
   double condition_estimate = std::numeric_limits<double>::infinity();  // of cond₁(H), condition_estimate.hpp

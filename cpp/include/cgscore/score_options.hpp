@@ -18,6 +18,7 @@ struct BinaryScoreOptions {
   Index first_scored = 0;      // rows before it are not scored: L⁻¹ is formed only from there on
   int n_threads = 0;           // <= 0: OpenMP default
   const StopToken* stop = nullptr;  // when set, the call ends early with Cancelled (stop_token.hpp)
+  bool condition_estimate = true;   // false: skip the estimate (condition_estimate stays +inf)
 
   Workers workers() const { return Workers(n_threads, stop); }
 };

@@ -43,12 +43,14 @@ BinaryScores score_with(Backend& backend, Index n, const Eigen::Ref<const ColMat
   // estimator's first vectors (each pass reads all of L).
   auto solve = [&](Eigen::Ref<ColMatrix> V) { backend.solve(H, V); };
   InverseNormEstimator estimator(n);
-  ColMatrix rhs(n, Y.cols() + estimator.start().cols());
-  rhs << Y, estimator.start();
+  const Index extra = options.condition_estimate ? estimator.start().cols() : 0;
+  ColMatrix rhs(n, Y.cols() + extra);
+  rhs.leftCols(Y.cols()) = Y;
+  if (extra > 0) rhs.rightCols(extra) = estimator.start();
   solve(rhs);
   const auto alpha = rhs.leftCols(Y.cols());
   out.seconds.solve = clock.lap();
-  out.condition_estimate = h_norm * estimator.finish(rhs.rightCols(estimator.start().cols()), solve);
+  if (extra > 0) out.condition_estimate = h_norm * estimator.finish(rhs.rightCols(extra), solve);
   out.seconds.condition = clock.lap();
 
   // D_i for the scored rows i >= first needs only rows and columns >= first of L⁻¹: the
@@ -58,6 +60,7 @@ BinaryScores score_with(Backend& backend, Index n, const Eigen::Ref<const ColMat
   out.seconds.inverse = clock.lap();
   out.inverse_diagonal = inverse_column_norms(H.bottomRightCorner(p, p), options.workers());
   finish_scores(alpha.bottomRows(p), Y.bottomRows(p), options.subterms, out);
+  out.alpha = alpha.bottomRows(p);
   out.seconds.finish = clock.lap();
   return out;
 }

@@ -1,4 +1,4 @@
-"""The `cgscore` command line: score, report, prune, noise-bench and demo.
+"""The `cgscore` command line: score, diagnose, report, prune, noise-bench and demo.
 
 Each command loads, checks every input and the destination first, computes, then writes
 atomically. Errors are one line on stderr with exit code 2 and no traceback (set
@@ -160,14 +160,86 @@ def cmd_score(args: argparse.Namespace) -> int:
     return 0
 
 
+def _ridge_or_auto(text: str) -> float | str:
+    """'auto' or a number >= 0 (diagnose's --ridge)."""
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not (value >= 0 and value != float("inf")):
+        raise argparse.ArgumentTypeError(f"{text!r}: expected 'auto' or a number >= 0, e.g. 0.1")
+    return value
+
+
+def _share_or_auto(text: str) -> float | str:
+    """'auto' or a share in [0, 1) (diagnose's --set-aside)."""
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected 'auto' or a share in [0, 1), e.g. 0.2")
+    return value
+
+
+def _whole_number(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a whole number >= 0")
+    return value
+
+
+def cmd_diagnose(args: argparse.Namespace) -> int:
+    from .._optional import require
+    from ..diagnosis import diagnose
+    from .writers import check_destination, check_not_input, write_table
+
+    check_destination(args.output, args.force)
+    check_not_input(args.output, args.input, args.labels)
+    require("pandas", "io", "Writing the diagnosis table")  # before the work, not after it
+    options = _engine_options(args)
+    options.pop("ridge", None)  # diagnose's --ridge (auto|λ) is passed on by name below
+    if args.repeats is not None:
+        options["repeats"] = args.repeats
+    data = _load_input(args)
+    client = _connect(args.scheduler) if args.scheduler is not None else None
+    if client is not None:
+        options["client"] = client
+    start = time.perf_counter()
+    try:
+        result = diagnose(data.X, data.labels, ridge=args.ridge, rounds=args.rounds, set_aside=args.set_aside,
+                          seed=args.seed, n_threads=args.threads, progress=not args.quiet, **options)
+    finally:
+        if client is not None:
+            client.close()
+    seconds = time.perf_counter() - start
+    write_table(result.to_frame(), args.output, force=args.force)
+    if not args.quiet:
+        flagged = int(result.is_label_issue.sum())
+        chunks = result.params["chunk_size"]
+        mode = "whole data" if chunks is None else f"chunks of {chunks}, {result.params['repeats']} partitions, " \
+            f"seed {result.params['seed']}"
+        print(f"diagnosed {len(result)} instances of {result.classes.size} classes in {seconds:.2f} s ({mode}): "
+              f"{flagged} flagged as label issues; estimated noise rate {result.estimated_noise_rate:.1%}, "
+              f"ridge {result.ridge:g}; wrote {args.output}")
+    return 0
+
+
 def cmd_report(args: argparse.Namespace) -> int:
-    from .loaders import read_scores
+    from .loaders import read_scores_or_diagnosis
     from .report import image_size_hint, write_report
     from .writers import check_directory, check_not_input
 
     check_directory(args.output, args.force)  # refuse before reading
     check_not_input(args.output, args.scores, args.data)
-    frame = read_scores(args.scores)
+    frame = read_scores_or_diagnosis(args.scores)
     data = _load_input(args, need_labels=False) if args.data is not None else None
     page = write_report(frame, args.output, data, top_k=args.top_k, force=args.force)
     if not args.quiet:
@@ -209,10 +281,11 @@ def cmd_noise_bench(args: argparse.Namespace) -> int:
     bar = progress_bar(len(args.rates) * len(methods), not args.quiet, "noise-bench", unit="run")
     try:
         rows = run_noise_bench(data.X, data.labels, args.rates, repeats=args.repeats, seed=args.seed, k=args.k,
-                               methods=methods, n_threads=args.threads, on_row=lambda row: bar.update(1))
+                               methods=methods, n_threads=args.threads, noise=args.noise,
+                               on_row=lambda row: bar.update(1))
     finally:
         bar.close()
-    title = (f"Label-noise benchmark on {data.source}: {len(data)} instances, seed {args.seed}, "
+    title = (f"Label-noise benchmark on {data.source}: {len(data)} instances, {args.noise} noise, seed {args.seed}, "
              f"CG-score repeats {args.repeats}, k = {args.k}")
     write_noise_bench(rows, args.output, force=True, title=title)
     if not args.quiet:
@@ -322,12 +395,40 @@ def build_parser() -> argparse.ArgumentParser:
     engine.add_argument("--scheduler", metavar="ADDRESS", help="dask.distributed scheduler, e.g. tcp://host:8786")
     engine.add_argument("--memory-limit", type=parse_bytes, metavar="SIZE", help="memory budget, e.g. 8GiB")
 
+    p = _command(sub, "diagnose", cmd_diagnose, "find the labels that look wrong, and suggest the right ones",
+                 "Predict every instance's label leave-one-out (kernel regression with the NTK, all from one "
+                 "factorization), then set aside the worst suspects and refit once. Writes one row per instance: "
+                 "index, given_label, suggested_label, suspicion (how far the best other class is predicted above "
+                 "the given one; > 0 means another class wins), is_label_issue (suspicion > 0), rank "
+                 "(1 = most suspicious) and cg_score (the paper's multi-class CG-score).\n\nINPUT: as for "
+                 "'cgscore score'. OUT: .csv, .parquet or .npz, by extension.",
+                 "cgscore diagnose images/ -o diagnosis.csv && cgscore report diagnosis.csv --data images/ -o report/")
+    p.add_argument("input", metavar="INPUT", help="the data, as for 'cgscore score'")
+    p.add_argument("-o", "--output", metavar="OUT", required=True, help="the diagnosis file: .csv, .parquet or .npz")
+    _add_input_options(p)
+    p.add_argument("--ridge", type=_ridge_or_auto, default="auto", metavar="auto|λ",
+                   help="λ of the predictions: 'auto' (least leave-one-out error, the default) or a number >= 0")
+    p.add_argument("--rounds", type=_whole_number, default=1, metavar="N", help="cleaning rounds after the first (default 1)")
+    p.add_argument("--set-aside", type=_share_or_auto, default="auto", metavar="auto|SHARE",
+                   help="share set aside in each round: 'auto' (the estimated noise rate, the default) or a share")
+    p.add_argument("--seed", type=int, default=None, help="seed of the chunks in chunked mode (default: fresh)")
+    p.add_argument("--threads", type=_positive_int, default=None, help="kernel threads (default: all cores)")
+    _add_output_options(p, "overwrite OUT if it exists", "no progress bar and no summary")
+    engine = p.add_argument_group("large data (passed to diagnose() only when given)")
+    engine.add_argument("--chunk-size", type=_positive_int, metavar="K",
+                        help="diagnose stratified chunks of K instances, averaged over partitions")
+    engine.add_argument("--repeats", type=_positive_int, metavar="R", help="partitions averaged in chunked mode (default 3)")
+    engine.add_argument("--checkpoint", metavar="DIR", help="checkpoint directory: a rerun with the same arguments resumes from it")
+    engine.add_argument("--scheduler", metavar="ADDRESS", help="dask.distributed scheduler, e.g. tcp://host:8786")
+    engine.add_argument("--memory-limit", type=parse_bytes, metavar="SIZE", help="memory budget, e.g. 8GiB")
+
     p = _command(sub, "report", cmd_report, "write an HTML report of a scores file",
                  "Write DIR/index.html with PNG plots: the score distribution per class, the top-k and "
                  "bottom-k instances (as images when the data are images), suspected mislabels and "
-                 "duplicate groups. It opens from disk, no server needed.",
+                 "duplicate groups; for a diagnosis file (from 'cgscore diagnose') also the suggested relabels "
+                 "and the suspicion's distribution with the flag threshold. It opens from disk, no server needed.",
                  "cgscore report scores.csv --data images/ -o report/")
-    p.add_argument("scores", metavar="SCORES", help="a scores file written by 'cgscore score'")
+    p.add_argument("scores", metavar="SCORES", help="a scores file written by 'cgscore score' or 'cgscore diagnose'")
     p.add_argument("--data", metavar="INPUT", help="the data the scores came from, to show the instances")
     p.add_argument("-o", "--output", metavar="DIR", required=True, help="the report folder")
     _add_input_options(p)
@@ -346,16 +447,20 @@ def build_parser() -> argparse.ArgumentParser:
     _add_output_options(p, "overwrite KEEP if it exists", "print nothing on success")
 
     p = _command(sub, "noise-bench", cmd_noise_bench, "benchmark label-noise detection against baselines",
-                 "Flip seeded fractions of the labels and rate how well each method finds them: AUROC, "
-                 "average precision, precision at k (k = number flipped) and the best F1 over thresholds, with "
-                 "each method's time. Methods: cg_score, random, knn_disagreement, knn_shapley (KNN Data "
-                 "Shapley), confident_learning (needs scikit-learn and cleanlab). Writes DIR/results.csv, "
-                 "results.md and noise_bench.png.",
+                 "Flip seeded fractions of the labels (uniform: to a random other class; pair: class c to "
+                 "c+1 mod K) and rate how well each method finds them: AUROC, average precision, precision at k "
+                 "(k = number flipped), the best F1 over thresholds, and the precision and recall of the flags "
+                 "of the methods that flag (diagnose; confident learning via cleanlab's find_label_issues), with "
+                 "each method's time. Methods: diagnose, cg_score, random, knn_disagreement (cosine), "
+                 "knn_disagreement_euclidean, knn_shapley (KNN Data Shapley), confident_learning (needs "
+                 "scikit-learn and cleanlab). Writes DIR/results.csv, results.md and noise_bench.png.",
                  "cgscore noise-bench digits --rates 0.1,0.2,0.4 --seed 0 -o bench/")
     p.add_argument("input", metavar="INPUT", help="the data, as for 'cgscore score' ('digits' for the embedded set)")
     p.add_argument("-o", "--output", metavar="DIR", required=True, help="the results folder")
     _add_input_options(p)
     p.add_argument("--rates", type=parse_rates, default=[0.1, 0.2, 0.4], help="noise rates (default 0.1,0.2,0.4)")
+    p.add_argument("--noise", choices=("uniform", "pair"), default="uniform",
+                   help="uniform: a flipped label goes to a random other class; pair: class c to c+1 mod K")
     _add_protocol_options(p, seed=0, seed_help="seed of the flips, the CG-score and the baselines (default 0)")
     p.add_argument("--k", type=_positive_int, default=10, help="neighbours for the k-NN baselines (default 10)")
     p.add_argument("--methods", help="comma-separated subset of the methods (default: all installed)")

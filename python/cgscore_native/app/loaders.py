@@ -378,29 +378,57 @@ def from_torch(data: Any, labels: Any = None) -> Dataset:
 
 
 SCORE_COLUMNS = ("index", "label", "cg_score")
+DIAGNOSIS_COLUMNS = ("index", "given_label", "suggested_label", "suspicion", "is_label_issue", "rank", "cg_score")
 
 
 def read_scores(path: str | os.PathLike) -> Any:
     """A scores table written by ``cgscore score`` (CSV, Parquet or NPZ) as a pandas DataFrame."""
-    pd = require("pandas", "io", "Reading a scores file")
     path = Path(path)
+    frame = _read_result_table(path, "scores", "cgscore score")
+    missing = [c for c in SCORE_COLUMNS if c not in frame.columns]
+    if missing:
+        raise DataFileError(f"{path}: not a scores file; missing column(s) {', '.join(missing)}.")
+    return _checked_scores(path, frame)
+
+
+def read_diagnosis(path: str | os.PathLike) -> Any:
+    """A diagnosis table written by ``cgscore diagnose`` (CSV, Parquet or NPZ) as a pandas DataFrame."""
+    path = Path(path)
+    frame = _read_result_table(path, "diagnosis", "cgscore diagnose")
+    missing = [c for c in DIAGNOSIS_COLUMNS if c not in frame.columns]
+    if missing:
+        raise DataFileError(f"{path}: not a diagnosis file; missing column(s) {', '.join(missing)}.")
+    suspicion = frame["suspicion"].to_numpy()
+    if suspicion.dtype.kind not in "fiu" or not np.isfinite(suspicion.astype(float)).all():
+        raise DataFileError(f"{path}: the suspicion column must hold finite numbers.")
+    return _checked_scores(path, frame)
+
+
+def read_scores_or_diagnosis(path: str | os.PathLike) -> Any:
+    """A scores or a diagnosis table, told apart by its columns (a diagnosis has ``suspicion``)."""
+    path = Path(path)
+    frame = _read_result_table(path, "scores", "cgscore score")
+    return read_diagnosis(path) if "suspicion" in frame.columns else read_scores(path)
+
+
+def _read_result_table(path: Path, what: str, writer: str) -> Any:
+    pd = require("pandas", "io", f"Reading a {what} file")
     if not path.is_file():
-        raise DataFileError(f"{path}: no such scores file.")
+        raise DataFileError(f"{path}: no such {what} file.")
     suffix = path.suffix.lower()
     if suffix == ".npz":
         _check_magic(path, _ZIP_MAGIC, ".npz (a zip archive written by np.savez)")
         try:
             with open(path, "rb") as f, np.load(f, allow_pickle=False) as data:
-                frame = pd.DataFrame({k: data[k] for k in data.keys()})
+                return pd.DataFrame({k: data[k] for k in data.keys()})
         except Exception as exc:  # pickled members, corrupt zip, ragged columns
-            raise DataFileError(f"{path}: not a readable scores .npz ({one_line(exc)}).") from None
-    elif suffix in (".csv", ".parquet"):
-        frame = _read_table(path, text_columns=["label"])
-    else:
-        raise DataFileError(f"{path}: scores must be a .csv, .parquet or .npz file written by 'cgscore score'.")
-    missing = [c for c in SCORE_COLUMNS if c not in frame.columns]
-    if missing:
-        raise DataFileError(f"{path}: not a scores file; missing column(s) {', '.join(missing)}.")
+            raise DataFileError(f"{path}: not a readable {what} .npz ({one_line(exc)}).") from None
+    if suffix in (".csv", ".parquet"):
+        return _read_table(path, text_columns=["label", "given_label", "suggested_label"])
+    raise DataFileError(f"{path}: {what} must be a .csv, .parquet or .npz file written by '{writer}'.")
+
+
+def _checked_scores(path: Path, frame: Any) -> Any:
     scores = frame["cg_score"].to_numpy()
     if scores.dtype.kind not in "fiu" or not np.isfinite(scores.astype(float)).all():
         raise DataFileError(f"{path}: the cg_score column must hold finite numbers.")

@@ -1,9 +1,10 @@
-"""An HTML report of a scores table: one page plus PNG plots, opened from disk with no server.
+"""An HTML report of a scores table (or of a label diagnosis): one page plus PNG plots, opened from disk with no server.
 
 The page shows the score distribution of every class, the top-k and bottom-k instances
 (drawn as pictures when the data are images, listed as rows otherwise), a table of suspected
 mislabels (the highest scores, with the label most of their nearest neighbours carry) and the
-duplicate groups the scorer found. Plots are drawn with matplotlib's Agg canvas, so no display
+duplicate groups the scorer found. For a diagnosis it also shows the suggested relabels and the
+suspicion's distribution with the flag threshold. Plots are drawn with matplotlib's Agg canvas, so no display
 is needed.
 """
 
@@ -42,8 +43,11 @@ def write_report(
 ) -> Path:
     """Write ``index.html`` and its PNG plots into ``out_dir`` (atomically); return the page's path.
 
-    ``frame`` is a scores table (``CGResult.to_frame()`` or ``writers.read_scores``); ``data``
-    the data set it was computed from, in the same row order, to draw or list the instances.
+    ``frame`` is a scores table (``CGResult.to_frame()`` or ``writers.read_scores``) or a
+    diagnosis table (``Diagnosis.to_frame()`` or ``loaders.read_diagnosis``; told apart by its
+    ``suspicion`` column), ``data`` the data set it was computed from, in the same row order, to
+    draw or list the instances. A diagnosis adds the suggested relabels and the suspicion's
+    distribution with the flag threshold, and its ``given_label`` serves as the label.
     ``image_size=(height, width[, channels])`` draws flat rows as images of that size (as
     ``--image-size`` does; ``loaders.with_image_size`` says which layouts are understood).
     """
@@ -57,6 +61,11 @@ def write_report(
             f"the data have {len(data)} instances but the scores file has {len(frame)} rows; "
             "pass the data the scores were computed from."
         )
+    diagnosis = "suspicion" in frame.columns
+    if diagnosis:
+        frame = frame.assign(label=frame["given_label"])
+        if title == "CG-score report":
+            title = "Label diagnosis report"
     scores = frame["cg_score"].to_numpy(dtype=np.float64)
     labels = frame["label"].to_numpy()
     top = np.argsort(-scores, kind="stable")[:top_k]
@@ -64,7 +73,10 @@ def write_report(
     out_dir = Path(out_dir)
     with atomic_directory(out_dir, force) as tmp, warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # matplotlib font-cache notes on a fresh machine
-        sections = [_summary(frame, data), _distribution(scores, labels, tmp)]
+        sections = [_summary(frame, data)]
+        if diagnosis:
+            sections += [_relabels(frame, data, suspects, tmp), _suspicion_distribution(frame, tmp)]
+        sections.append(_distribution(scores, labels, tmp))
         ends = [("Highest scores (most irregular)", "top_k.png", top),
                 ("Lowest scores (most redundant)", "bottom_k.png", bottom)]
         for heading, png, rows in ends:
@@ -73,7 +85,8 @@ def write_report(
             else:
                 sections.append(_row_section(heading, data, rows, labels, scores))
         sections.append(_suspects(frame, data, suspects))
-        sections.append(_duplicates(frame))
+        if not diagnosis:
+            sections.append(_duplicates(frame))
         (tmp / "index.html").write_text(_page(title, sections), encoding="utf-8")
     return out_dir / "index.html"
 
@@ -92,6 +105,9 @@ def _summary(frame, data: Dataset | None) -> str:
     ]
     if "count" in frame.columns:
         facts.append(("repeats per instance", f"{int(frame['count'].max())}"))
+    if "is_label_issue" in frame.columns:
+        flagged = int(np.sum(frame["is_label_issue"].to_numpy().astype(bool)))
+        facts.append(("flagged as label issues", f"{flagged} ({flagged / len(frame):.1%})"))
     if data is not None:
         facts.append(("data", _esc(data.source) + f" (instance shape {data.X.shape[1:]})"))
     items = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in facts)
@@ -151,6 +167,13 @@ def _distribution(scores: np.ndarray, labels: np.ndarray, out: Path) -> str:
 
 
 def _image_section(heading: str, name: str, X: np.ndarray, rows: np.ndarray, labels, scores, out: Path) -> str:
+    _image_grid(X, rows, [f"#{r} '{labels[r]}'\n{scores[r]:.3g}" for r in rows], out / name)
+    return (f"<h2>{heading}</h2><p>Each image: row, given label, CG-score.</p>"
+            f"<img src='{name}' alt='{_esc(heading)}'>")
+
+
+def _image_grid(X: np.ndarray, rows: np.ndarray, titles: list[str], path: Path) -> None:
+    """The instances of ``rows`` as pictures, eight a line, each with its title."""
     cols = min(8, max(1, rows.size))
     lines = int(np.ceil(rows.size / cols))
     fig = _figure((1.5 * cols, 1.75 * lines))
@@ -163,12 +186,10 @@ def _image_section(heading: str, name: str, X: np.ndarray, rows: np.ndarray, lab
             ax.imshow(img, cmap="gray_r", interpolation="nearest")
         else:
             ax.imshow(_as_rgb(img), interpolation="nearest")
-        ax.set_title(f"#{r} '{labels[r]}'\n{scores[r]:.3g}", fontsize=8)
+        ax.set_title(titles[j], fontsize=8)
         ax.set_xticks([])
         ax.set_yticks([])
-    fig.savefig(out / name, dpi=100)
-    return (f"<h2>{heading}</h2><p>Each image: row, given label, CG-score.</p>"
-            f"<img src='{name}' alt='{_esc(heading)}'>")
+    fig.savefig(path, dpi=100)
 
 
 def _row_section(heading: str, data: Dataset | None, rows: np.ndarray, labels, scores) -> str:
@@ -212,6 +233,47 @@ def _suspects(frame, data: Dataset | None, count: int) -> str:
             f"{_NEIGHBOURS} nearest neighbours (cosine) carry another label, it is in bold: "
             "the likeliest mislabels.</p>" if majority is not None else "<p>The highest CG-scores.</p>")
     return "<h2>Suspected mislabels</h2>" + note + _table(head, body)
+
+
+def _relabels(frame, data: Dataset | None, count: int, out: Path) -> str:
+    """The flagged rows, most suspicious first: given label, suggested label and suspicion (as
+    pictures when the data are images, and as a table)."""
+    suspicion = frame["suspicion"].to_numpy(dtype=np.float64)
+    given, suggested = frame["given_label"].to_numpy(), frame["suggested_label"].to_numpy()
+    flagged = np.flatnonzero(frame["is_label_issue"].to_numpy().astype(bool))
+    rows = flagged[np.argsort(-suspicion[flagged], kind="stable")][:count]
+    note = (f"<p>{flagged.size} instance(s) are flagged: their leave-one-out prediction favours another class "
+            "than the given one (suspicion &gt; 0). "
+            + (f"The {rows.size} most suspicious, with the suggested label:</p>" if rows.size else "</p>"))
+    if not rows.size:
+        return "<h2>Suggested relabels</h2>" + note
+    picture = ""
+    if data is not None and data.is_image:
+        titles = [f"#{r} '{given[r]}'→'{suggested[r]}'\n{suspicion[r]:.3g}" for r in rows]
+        _image_grid(data.X, rows, titles, out / "relabels.png")
+        picture = ("<p>Each image: row, given label → suggested label, suspicion.</p>"
+                   "<img src='relabels.png' alt='suggested relabels'>")
+    body = [[str(i + 1), str(r), _esc(given[r]), f"<b>{_esc(suggested[r])}</b>", f"{suspicion[r]:.4g}"]
+            for i, r in enumerate(rows)]
+    return ("<h2>Suggested relabels</h2>" + note + picture
+            + _table(["rank", "row", "given label", "suggested label", "suspicion"], body))
+
+
+def _suspicion_distribution(frame, out: Path) -> str:
+    """The suspicion of every row, with the flag threshold (suspicion > 0) drawn."""
+    suspicion = frame["suspicion"].to_numpy(dtype=np.float64)
+    fig = _figure((9.0, 3.8))
+    ax = fig.add_subplot(1, 1, 1)
+    ax.hist(suspicion, bins=min(80, max(10, suspicion.size // 20)), color="#4c72b0")
+    ax.axvline(0.0, color="#c44e52", linestyle="--", label="flag threshold: suspicion > 0")
+    ax.set_yscale("log")
+    ax.set_xlabel("suspicion (best other class's prediction − the given class's)")
+    ax.set_ylabel("instances (log scale)")
+    ax.legend(loc="upper right")
+    fig.savefig(out / "suspicion.png", dpi=100)
+    return ("<h2>Suspicion distribution</h2><p>Rows right of the dashed line are flagged. Correct labels "
+            "cluster well below 0; a second mode above it is the mislabeled rows.</p>"
+            "<img src='suspicion.png' alt='suspicion distribution with the flag threshold'>")
 
 
 def _duplicates(frame) -> str:

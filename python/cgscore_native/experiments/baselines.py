@@ -3,14 +3,16 @@
 Each returns a *suspicion* per row: higher means more likely mislabeled, as for the CG-score.
 
 - :func:`random_scores`: uniform noise, the floor any method must beat.
-- :func:`knn_disagreement`: the share of a row's k nearest neighbours with another label.
+- :func:`knn_disagreement`: the share of a row's k nearest neighbours with another label
+  (cosine similarity); :func:`knn_disagreement_euclidean`: the same by Euclidean distance.
 - :func:`knn_shapley`: minus the KNN Data Shapley value (Jia et al., VLDB 2019), from
   ``cleanlab.data_valuation.data_shapley_knn`` when cleanlab is installed, otherwise from
   :func:`knn_shapley_exact`, this module's exact implementation of the paper's recursion.
 - :func:`confident_learning`: 1 − cleanlab's label quality (self-confidence) of
   cross-validated logistic-regression probabilities (needs scikit-learn and cleanlab).
 
-Neighbours are by cosine similarity, i.e. on the unit-normalized rows the CG-score uses.
+Neighbours are by cosine similarity, i.e. on the unit-normalized rows the CG-score uses, unless
+the function says otherwise.
 """
 
 from __future__ import annotations
@@ -63,6 +65,26 @@ def knn_disagreement(X: Any, labels: Any, k: int = 10) -> np.ndarray:
     _, codes = as_label_codes(labels, len(labels))
     nbrs = nearest_neighbors(X, k)
     return (codes[nbrs] != codes[:, None]).mean(axis=1)
+
+
+def knn_disagreement_euclidean(X: Any, labels: Any, k: int = 10) -> np.ndarray:
+    """Share of each row's k nearest neighbours by Euclidean distance (on the rows as given,
+    not normalized) whose label differs from the row's own."""
+    Xf = as_feature_matrix(X)
+    check_finite_nonzero(Xf)
+    n = Xf.shape[0]
+    _, codes = as_label_codes(labels, n)
+    if not 1 <= k < n:
+        raise ValueError(f"k must lie in 1..{n - 1} (n = {n}); got {k}.")
+    sq = np.einsum("ij,ij->i", Xf, Xf)
+    out = np.empty(n)
+    for start in range(0, n, _BLOCK):
+        block = np.arange(start, min(start + _BLOCK, n))
+        dist = sq[block, None] + sq[None, :] - 2.0 * (Xf[block] @ Xf.T)
+        dist[np.arange(block.size), block] = np.inf  # a row is not its own neighbour
+        part = np.argpartition(dist, k - 1, axis=1)[:, :k]
+        out[block] = (codes[part] != codes[block, None]).mean(axis=1)
+    return out
 
 
 def knn_shapley_exact(X: Any, labels: Any, k: int = 10) -> np.ndarray:
@@ -128,8 +150,17 @@ def confident_learning(X: Any, labels: Any, seed: int | None = 0, folds: int = 5
     and extra BLAS threads mostly spin, which made this baseline ten times slower on a busy
     2-core machine.
     """
-    require("sklearn", "baselines", "The confident-learning baseline")
     rank = require("cleanlab.rank", "baselines", "The confident-learning baseline")
+    codes, probs = cross_validated_probabilities(X, labels, seed, folds, blas_threads)
+    quality = rank.get_label_quality_scores(codes, probs, method="self_confidence")
+    return 1.0 - np.asarray(quality, dtype=np.float64)
+
+
+def cross_validated_probabilities(X: Any, labels: Any, seed: int | None = 0, folds: int = 5,
+                                  blas_threads: int | None = 1) -> tuple[np.ndarray, np.ndarray]:
+    """(class codes, out-of-fold predict_proba (n, K)) of a standardized logistic regression,
+    ``folds``-fold stratified: the input of confident learning (see :func:`confident_learning`)."""
+    require("sklearn", "baselines", "The confident-learning baseline")
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
@@ -149,5 +180,4 @@ def confident_learning(X: Any, labels: Any, seed: int | None = 0, folds: int = 5
     with warnings.catch_warnings(), limit:
         warnings.simplefilter("ignore", ConvergenceWarning)
         probs = cross_val_predict(model, Xf, codes, cv=cv, method="predict_proba")
-    quality = rank.get_label_quality_scores(codes, probs, method="self_confidence")
-    return 1.0 - np.asarray(quality, dtype=np.float64)
+    return codes, probs

@@ -79,3 +79,11 @@ def detection_metrics(score, truth) -> dict[str, float]:
         "precision_at_k": precision_at_k(score, truth),
         "f1_max": f1_max(score, truth),
     }
+
+
+def flag_metrics(flags, truth) -> dict[str, float]:
+    """Precision and recall of a yes/no flag: the share of flagged rows that are true, and the
+    share of true rows flagged (precision is 0 when nothing is flagged)."""
+    flags, truth = np.asarray(flags, dtype=bool).reshape(-1), _as_binary(truth)
+    hits = int(np.sum(flags & truth))
+    return {"flag_precision": hits / max(int(flags.sum()), 1), "flag_recall": hits / max(int(truth.sum()), 1)}

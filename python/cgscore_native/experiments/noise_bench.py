@@ -1,12 +1,15 @@
 """The label-noise benchmark: flip seeded fractions of labels, then see who finds them.
 
-For each noise rate a seeded fraction of the labels is flipped to a uniformly chosen other
-class (``label_noise.flip_labels`` with the run's seed), every method scores the noisy data, and
-its suspicion is rated against the flipped mask (``metrics.detection_metrics``):
+For each noise rate a seeded fraction of the labels is flipped (``label_noise.flip_labels`` with
+the run's seed): to a uniformly chosen other class (``noise="uniform"``) or from class c to
+c + 1 mod K (``noise="pair"``). Every method scores the noisy data, and its suspicion is rated
+against the flipped mask (``metrics.detection_metrics``):
 
 - AUROC; average precision;
 - precision at k, with k = the number of flipped labels;
-- F1: the best F1 over all thresholds ("flag every row scoring at least t").
+- F1: the best F1 over all thresholds ("flag every row scoring at least t");
+- flag precision and recall, for the methods that decide which rows to flag: ``diagnose``
+  (``is_label_issue``) and confident learning (cleanlab's ``find_label_issues``); empty otherwise.
 
 Each method's wall time is recorded. Outputs: ``results.csv``, ``results.md`` and
 ``noise_bench.png``.
@@ -15,6 +18,7 @@ Each method's wall time is recorded. Outputs: ``results.csv``, ``results.md`` an
 from __future__ import annotations
 
 import csv
+import math
 import os
 import time
 import warnings
@@ -27,12 +31,15 @@ import numpy as np
 from .._atomic import atomic_directory
 from .._optional import available, require
 from . import baselines
-from .label_noise import flip_labels
-from .metrics import detection_metrics
+from .label_noise import NOISE_KINDS, flip_labels
+from .metrics import detection_metrics, flag_metrics
 
-METHODS = ("cg_score", "random", "knn_disagreement", "knn_shapley", "confident_learning")
-METRICS = ("auroc", "average_precision", "precision_at_k", "f1_max")
-COLUMNS = ("rate", "n_flipped", "method", *METRICS, "seconds", "implementation")
+METHODS = ("diagnose", "cg_score", "random", "knn_disagreement", "knn_disagreement_euclidean", "knn_shapley",
+           "confident_learning")
+RANK_METRICS = ("auroc", "average_precision", "precision_at_k", "f1_max")
+FLAG_METRICS = ("flag_precision", "flag_recall")
+METRICS = (*RANK_METRICS, *FLAG_METRICS)
+COLUMNS = ("noise", "rate", "n_flipped", "method", *METRICS, "seconds", "implementation")
 
 
 def default_methods() -> tuple[str, ...]:
@@ -52,19 +59,47 @@ def suspicion(
     n_threads: int | None = None,
 ) -> tuple[np.ndarray, str]:
     """One method's per-row suspicion of ``labels`` (higher = more likely wrong) and its implementation."""
+    s, _, impl = detect(method, X, labels, repeats=repeats, seed=seed, k=k, n_threads=n_threads)
+    return s, impl
+
+
+def detect(
+    method: str,
+    X: np.ndarray,
+    labels: np.ndarray,
+    *,
+    repeats: int = 1,
+    seed: int = 0,
+    k: int = 10,
+    n_threads: int | None = None,
+) -> tuple[np.ndarray, np.ndarray | None, str]:
+    """One method's suspicion, its flags (None for a method without a flag rule) and its implementation."""
+    if method == "diagnose":
+        from ..diagnosis import diagnose
+
+        d = diagnose(X, labels, seed=seed, n_threads=n_threads)
+        return d.suspicion, d.is_label_issue, f"cgscore_native (ridge {d.ridge:g})"
     if method == "cg_score":
         from ..api import score
 
-        return score(X, labels, repeats=repeats, seed=seed, n_threads=n_threads).scores, "cgscore_native"
+        return score(X, labels, repeats=repeats, seed=seed, n_threads=n_threads).scores, None, "cgscore_native"
     if method == "random":
-        return baselines.random_scores(len(labels), seed), "numpy uniform"
+        return baselines.random_scores(len(labels), seed), None, "numpy uniform"
     if method == "knn_disagreement":
-        return baselines.knn_disagreement(X, labels, k), f"cosine k={k}"
+        return baselines.knn_disagreement(X, labels, k), None, f"cosine k={k}"
+    if method == "knn_disagreement_euclidean":
+        return baselines.knn_disagreement_euclidean(X, labels, k), None, f"Euclidean k={k}"
     if method == "knn_shapley":
         values, impl = baselines.knn_shapley(X, labels, k)
-        return values, f"{impl} k={k}"
+        return values, None, f"{impl} k={k}"
     if method == "confident_learning":
-        return baselines.confident_learning(X, labels, seed), "cleanlab self-confidence, 5-fold logistic regression"
+        rank = require("cleanlab.rank", "baselines", "The confident-learning baseline")
+        cl_filter = require("cleanlab.filter", "baselines", "The confident-learning baseline")
+        codes, probs = baselines.cross_validated_probabilities(X, labels, seed)
+        quality = rank.get_label_quality_scores(codes, probs, method="self_confidence")
+        flags = np.asarray(cl_filter.find_label_issues(codes, probs), dtype=bool)
+        return (1.0 - np.asarray(quality, dtype=np.float64), flags,
+                "cleanlab self-confidence, 5-fold logistic regression; flags: find_label_issues")
     raise ValueError(f"unknown method {method!r}; choose from {', '.join(METHODS)}.")
 
 
@@ -78,6 +113,7 @@ def run_noise_bench(
     k: int = 10,
     methods: Sequence[str] | None = None,
     n_threads: int | None = None,
+    noise: str = "uniform",
     on_row: Callable[[dict[str, Any]], None] | None = None,
 ) -> list[dict[str, Any]]:
     """Rows of the benchmark table, one per (rate, method); see the module docstring.
@@ -88,6 +124,8 @@ def run_noise_bench(
     unknown = [m for m in methods if m not in METHODS]
     if unknown:
         raise ValueError(f"unknown method(s) {', '.join(unknown)}; choose from {', '.join(METHODS)}.")
+    if noise not in NOISE_KINDS:
+        raise ValueError(f"noise must be one of {', '.join(NOISE_KINDS)}; got {noise!r}.")
     for rate in rates:
         if not 0 < rate < 1:
             raise ValueError(f"noise rates must lie strictly between 0 and 1; got {rate}.")
@@ -99,15 +137,16 @@ def run_noise_bench(
     _import_ahead(methods)
     rows = []
     for rate in rates:
-        noisy, flipped = flip_labels(codes, rate, seed=seed, n_classes=classes.size)
+        noisy, flipped = flip_labels(codes, rate, seed=seed, n_classes=classes.size, kind=noise)
         if not flipped.any():
             raise ValueError(f"rate {rate} flips no label of {codes.size} rows; use a larger rate.")
         for method in methods:
             start = time.perf_counter()
-            s, impl = suspicion(method, X, noisy, repeats=repeats, seed=seed, k=k, n_threads=n_threads)
+            s, flags, impl = detect(method, X, noisy, repeats=repeats, seed=seed, k=k, n_threads=n_threads)
             seconds = time.perf_counter() - start
-            row = {"rate": float(rate), "n_flipped": int(flipped.sum()), "method": method}
+            row = {"noise": noise, "rate": float(rate), "n_flipped": int(flipped.sum()), "method": method}
             row.update(detection_metrics(s, flipped))
+            row.update(flag_metrics(flags, flipped) if flags is not None else dict.fromkeys(FLAG_METRICS, math.nan))
             row.update(seconds=seconds, implementation=impl)
             rows.append(row)
             if on_row is not None:
@@ -118,7 +157,8 @@ def run_noise_bench(
 def _import_ahead(methods: Sequence[str]) -> None:
     """Import the baselines' libraries before the clock starts, so times measure work, not imports."""
     modules = {"knn_shapley": ["cleanlab.data_valuation"],
-               "confident_learning": ["sklearn.linear_model", "sklearn.model_selection", "cleanlab.rank"]}
+               "confident_learning": ["sklearn.linear_model", "sklearn.model_selection", "cleanlab.rank",
+                                      "cleanlab.filter"]}
     for m in methods:
         for name in modules.get(m, []):
             available(name)
@@ -126,10 +166,13 @@ def _import_ahead(methods: Sequence[str]) -> None:
 
 def to_markdown(rows: Sequence[dict[str, Any]]) -> str:
     """The table as GitHub markdown, figures to 3 decimals and times to 2."""
-    head = ["noise", "method", "AUROC", "avg. precision", "precision@k", "best F1", "time (s)"]
+    head = ["noise", "method", "AUROC", "avg. precision", "precision@k", "best F1", "flag precision", "flag recall",
+            "time (s)"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
-        cells = [f"{r['rate']:.0%}", r["method"], *(f"{r[m]:.3f}" for m in METRICS), f"{r['seconds']:.2f}"]
+        kind = "" if r.get("noise", "uniform") == "uniform" else f" {r['noise']}"
+        figures = ("—" if math.isnan(r[m]) else f"{r[m]:.3f}" for m in METRICS)
+        cells = [f"{r['rate']:.0%}{kind}", r["method"], *figures, f"{r['seconds']:.2f}"]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -140,13 +183,13 @@ def plot(rows: Sequence[dict[str, Any]], path: str | os.PathLike, title: str = "
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(12, 3.4), layout="constrained")
+    fig = Figure(figsize=(12, 3.6), layout="constrained")
     FigureCanvasAgg(fig)
     names = {"auroc": "AUROC", "average_precision": "average precision", "precision_at_k": "precision at k",
              "f1_max": "best F1"}
     methods = list(dict.fromkeys(r["method"] for r in rows))
-    for i, metric in enumerate(METRICS):
-        ax = fig.add_subplot(1, len(METRICS), i + 1)
+    for i, metric in enumerate(RANK_METRICS):
+        ax = fig.add_subplot(1, len(RANK_METRICS), i + 1)
         for m in methods:
             pts = [(r["rate"], r[metric]) for r in rows if r["method"] == m]
             ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=m)
