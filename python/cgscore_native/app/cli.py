@@ -127,14 +127,16 @@ def _connect(address: str) -> Any:
     return Client(address)
 
 
-def cmd_score(args: argparse.Namespace) -> int:
+def _compute_and_write(args: argparse.Namespace, what: str, compute: Callable[..., Any]) -> tuple[Any, float]:
+    """The frame `score` and `diagnose` share: refuse a bad destination before any work, load the
+    input, run ``compute(data, **engine_options)`` (on a cluster with --scheduler), write the
+    result's table atomically; returns the result and the seconds the computation took."""
     from .._optional import require
-    from ..api import score
     from .writers import check_destination, check_not_input, write_table
 
     check_destination(args.output, args.force)
     check_not_input(args.output, args.input, args.labels)
-    require("pandas", "io", "Writing the scores table")  # before the work, not after it
+    require("pandas", "io", f"Writing the {what} table")  # before the work, not after it
     if str(args.output).lower().endswith(".parquet"):
         require("pyarrow", "io", "Writing Parquet files")
     options = _engine_options(args)
@@ -144,13 +146,23 @@ def cmd_score(args: argparse.Namespace) -> int:
         options["client"] = client
     start = time.perf_counter()
     try:
-        result = score(data.X, data.labels, ratio=args.ratio, repeats=args.repeats, seed=args.seed,
-                       n_threads=args.threads, subterms=args.subterms, progress=not args.quiet, **options)
+        result = compute(data, **options)
     finally:
         if client is not None:
             client.close()
     seconds = time.perf_counter() - start
     write_table(result.to_frame(), args.output, force=args.force)
+    return result, seconds
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    from ..api import score
+
+    def compute(data: Any, **options: Any) -> Any:
+        return score(data.X, data.labels, ratio=args.ratio, repeats=args.repeats, seed=args.seed,
+                     n_threads=args.threads, subterms=args.subterms, progress=not args.quiet, **options)
+
+    result, seconds = _compute_and_write(args, "scores", compute)
     if not args.quiet:
         print(f"scored {len(result)} instances of {result.classes.size} classes in {seconds:.2f} s "
               f"(seed {result.seed}); wrote {args.output}")
@@ -197,30 +209,16 @@ def _whole_number(text: str) -> int:
 
 
 def cmd_diagnose(args: argparse.Namespace) -> int:
-    from .._optional import require
     from ..diagnosis import diagnose
-    from .writers import check_destination, check_not_input, write_table
 
-    check_destination(args.output, args.force)
-    check_not_input(args.output, args.input, args.labels)
-    require("pandas", "io", "Writing the diagnosis table")  # before the work, not after it
-    options = _engine_options(args)
-    options.pop("ridge", None)  # diagnose's --ridge (auto|λ) is passed on by name below
-    if args.repeats is not None:
-        options["repeats"] = args.repeats
-    data = _load_input(args)
-    client = _connect(args.scheduler) if args.scheduler is not None else None
-    if client is not None:
-        options["client"] = client
-    start = time.perf_counter()
-    try:
-        result = diagnose(data.X, data.labels, ridge=args.ridge, rounds=args.rounds, set_aside=args.set_aside,
-                          seed=args.seed, n_threads=args.threads, progress=not args.quiet, **options)
-    finally:
-        if client is not None:
-            client.close()
-    seconds = time.perf_counter() - start
-    write_table(result.to_frame(), args.output, force=args.force)
+    def compute(data: Any, **options: Any) -> Any:
+        options.pop("ridge", None)  # diagnose's --ridge (auto|λ) is passed on by name
+        if args.repeats is not None:
+            options["repeats"] = args.repeats
+        return diagnose(data.X, data.labels, ridge=args.ridge, rounds=args.rounds, set_aside=args.set_aside,
+                        seed=args.seed, n_threads=args.threads, progress=not args.quiet, **options)
+
+    result, seconds = _compute_and_write(args, "diagnosis", compute)
     if not args.quiet:
         flagged = int(result.is_label_issue.sum())
         chunks = result.params["chunk_size"]
