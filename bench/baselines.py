@@ -1,6 +1,6 @@
 """What cgscore_native is measured against, written the way a user would write them.
 
-- ``scipy_closed_form``: SPEC §1's closed form in ten lines of NumPy/SciPy (OpenBLAS).
+- ``scipy_closed_form``: docs/math.md, "The score of one binary problem"'s closed form in ten lines of NumPy/SciPy (OpenBLAS).
 - ``authors_binary`` / ``authors_protocol``: the authors' algorithm (explicit inverse,
   then one O(n²) downdate per instance), re-implemented in NumPy.
 """
@@ -54,7 +54,7 @@ def authors_binary(Xn: np.ndarray, y: np.ndarray, scored: int | None = None) -> 
 
 
 def authors_protocol(X: np.ndarray, labels: np.ndarray, seed: int = 0) -> np.ndarray:
-    """SPEC §2 with ratio 1 and one repeat, each binary problem by ``authors_binary``."""
+    """docs/math.md, "The class-wise protocol" with ratio 1 and one repeat, each binary problem by ``authors_binary``."""
     Xn = unit_rows(X)
     rng = np.random.default_rng(seed)
     scores = np.zeros(len(labels))

@@ -23,7 +23,8 @@ from .errors import SingularGramError
 # bit-identical for any thread count, so this changes speed only.
 SERIAL_BELOW_ROWS = 512
 
-SUBTERMS = ("a2", "b2", "ab")  # the kernel's sub-terms of the score (SPEC §1): a2 + 2·ab + b2 = CG
+# The kernel's sub-terms of the score (docs/math.md, "The score of one binary problem"): a2 + 2·ab + b2 = CG.
+SUBTERMS = ("a2", "b2", "ab")
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
-"""The leave-one-out NTK predictions of the label diagnosis (SPEC §7): one factorization per set of rows.
+"""The leave-one-out NTK predictions of the label diagnosis (docs/math.md, "A label diagnosis"): one factorization per set of rows.
 
-For a set S of rows with K classes, H the NTK Gram matrix of S (SPEC §1) plus a ridge λI,
+For a set S of rows with K classes, H the NTK Gram matrix of S (docs/math.md, "The score of one binary problem") plus a ridge λI,
 Y the |S|×K matrix with +1 at the row's given class and −1 elsewhere, A = H⁻¹Y and
 D_i = (H⁻¹)_ii, one factorization gives, for every row i of S:
 
@@ -17,7 +17,7 @@ c = H_ii + λ. With s = c − gᵀG⁻¹g (> 0, the Schur complement), the block
 Its last row gives D_i = 1/s and A_i = (Y_i − gᵀG⁻¹Y₋ᵢ) / s. The regression fitted without
 row i predicts f₋ᵢ(x_i) = gᵀ G⁻¹ Y₋ᵢ (the kernel row of x_i against S \\ {i} times the
 coefficients of the smaller system), so A_i = D_i (Y_i − f₋ᵢ(x_i)), i.e. f₋ᵢ(x_i) = Y_i − A_i/D_i,
-exactly. At λ = 0, Σ_k A_ik²/D_i = Σ_k (Y_ik − f₋ᵢ(x_i)_k)² / s is the CG-score of SPEC §1
+exactly. At λ = 0, Σ_k A_ik²/D_i = Σ_k (Y_ik − f₋ᵢ(x_i)_k)² / s is the CG-score of docs/math.md, "The score of one binary problem"
 summed over the K one-vs-rest label vectors, which are the columns of Y.
 
 Rows outside S are predicted from S: F = H_{out,S} A.

@@ -1,4 +1,4 @@
-"""The authors' class-wise protocol (SPEC §2) as a list of independent binary problems.
+"""The authors' class-wise protocol (docs/math.md, "The class-wise protocol") as a list of independent binary problems.
 
 For each repeat and each class c (sorted label order): the positives are every row of
 class c, the negatives m = min(floor(|P|·ratio), |O|) rows drawn uniformly without
@@ -125,7 +125,7 @@ def plan_problems(
 ) -> list[Problem]:
     """All problems of the run, in (repeat, class, chunk) order.
 
-    Without chunk_size, one problem per (repeat, class) exactly as SPEC §2. With it, a
+    Without chunk_size, one problem per (repeat, class) exactly as docs/math.md, "The class-wise protocol". With it, a
     class whose problem would exceed chunk_size rows is split into the fewest chunks of
     near-equal size that fit; a class that already fits stays whole (and draws exactly as
     without chunking, so a chunk_size above the largest problem changes nothing).

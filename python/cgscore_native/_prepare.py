@@ -1,4 +1,4 @@
-"""Prepare the rows for the kernel: each row's unit-length factor, and the duplicates (SPEC §3).
+"""Prepare the rows for the kernel: each row's unit-length factor, and the duplicates (docs/math.md).
 
 The rows are checked, scaled (without a normalized copy), grouped into duplicates, and the
 duplicate policy decides the ridge.

@@ -3,7 +3,7 @@
 The data's path, one module per stage, in the order ``score`` calls them:
 
     _validate   check X and the labels
-    _plan       the binary problems (SPEC §2), drawn from the seed
+    _plan       the binary problems (docs/math.md, "The class-wise protocol"), drawn from the seed
     _memory     refuse a run that cannot fit, before anything large exists
     _prepare    each row's unit-length factor, duplicate groups, the ridge
     _execute    run the problems: resume from a checkpoint, a kernel thread or Dask (_dask)
@@ -80,7 +80,7 @@ def score(
         Threads of the native kernel for this call (on a cluster: in each task); None uses
         OMP_NUM_THREADS or all cores (Dask's nanny starts workers with OMP_NUM_THREADS=1).
     subterms : bool
-        Also return the sub-terms ``a2``, ``b2``, ``ab`` (SPEC §1) in ``result.subterms``.
+        Also return the sub-terms ``a2``, ``b2``, ``ab`` (docs/math.md, "The score of one binary problem") in ``result.subterms``.
     duplicates : {"ridge", "raise"}
         What to do when rows are equal after normalization (their Gram matrix is singular).
         "ridge" (default) adds a ridge to the diagonal of every problem's Gram matrix and warns;
@@ -203,7 +203,7 @@ def cg_score(
     chunk_size: int | None = None,
     checkpoint: str | os.PathLike | None = None,
 ) -> np.ndarray:
-    """CG-scores, shape (n,), float64, under the authors' class-wise protocol (SPEC §2).
+    """CG-scores, shape (n,), float64, under the authors' class-wise protocol (docs/math.md, "The class-wise protocol").
 
     High scores mark irregular, hard or mislabeled instances; low scores redundant ones.
     Every argument works as in ``score`` (which takes the same ones, plus ``subterms``, and
@@ -235,7 +235,7 @@ def cg_score_binary(
     ridge: float | None = None,
     memory_limit: int | str | None = None,
 ) -> np.ndarray:
-    """Exact CG-scores of every instance of one binary problem (SPEC §1).
+    """Exact CG-scores of every instance of one binary problem (docs/math.md, "The score of one binary problem").
 
     ``y`` holds +1/−1 (or booleans, True = +1) with one entry per instance; a 2-D ``y`` of
     shape (n, k) scores k label vectors from one factorization and returns shape (n, k).

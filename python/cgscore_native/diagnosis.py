@@ -1,4 +1,4 @@
-"""Label diagnosis (SPEC §7): ``diagnose``, the orchestration of the leave-one-out fits.
+"""Label diagnosis (docs/math.md, "A label diagnosis"): ``diagnose``, the orchestration of the leave-one-out fits.
 
 validate → plan (whole data, or stratified chunks over seeded partitions) → memory → prepare
 → round 0 at the λ of a hill climb on the leave-one-out squared error (PRESS) → the paper's
@@ -75,7 +75,7 @@ def diagnose(
     ridge_grid: Sequence[float] = RIDGE_GRID,
     ridge_search: str = "climb",
 ) -> Diagnosis:
-    """Which labels look wrong, and what they should be: leave-one-out NTK predictions (SPEC §7).
+    """Which labels look wrong, and what they should be: leave-one-out NTK predictions (docs/math.md, "A label diagnosis").
 
     Parameters
     ----------

@@ -10,7 +10,7 @@ import numpy as np
 
 @dataclass(frozen=True)
 class Diagnosis:
-    """Which labels look wrong and what they should be, from leave-one-out NTK predictions (SPEC §7).
+    """Which labels look wrong and what they should be, from leave-one-out NTK predictions (docs/math.md, "A label diagnosis").
 
     ``suspicion[i]`` is the margin of the last round: how far the best other class's prediction
     for row i lies above the prediction for its given class (> 0: another class is predicted;
