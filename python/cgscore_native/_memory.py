@@ -132,14 +132,6 @@ def check_run_fits(
     if limit is None or need <= limit:
         return
     also = "".join(f", {name} {_size(b)}" for name, b in extras.items())
-    if extra >= limit:  # the extras alone do not fit: no chunk size helps
-        raise MemoryBudgetError(
-            f"The run needs {_size(need)} but {what} is {_size(limit)}: the largest binary problem "
-            f"({largest_problem} instances of {d} features) {_size(need - extra)}{also}. "
-            f"Use {_ways_out(extras)}.",
-            required_bytes=need,
-            available_bytes=limit,
-        )
     fitting = _largest_fitting_problem(n_rows, d, k, n_threads, limit - extra)
     if fitting >= 2:
         chunk_hint = f"chunked mode (chunk_size={fitting} or less fits)"
@@ -148,9 +140,9 @@ def check_run_fits(
     raise MemoryBudgetError(
         f"The largest binary problem has {largest_problem} instances of {d} features: "
         f"its {largest_problem}×{largest_problem} float64 Gram buffer needs {_size(need)}"
-        f"{f' (with{also[1:]})' if also else ''} but {what}"
+        f"{f' (including{also[1:]})' if also else ''} but {what}"
         f" is {_size(limit)}. Use {chunk_hint}, a smaller ratio (fewer negatives per problem), "
-        "or a machine or Dask cluster (client=...) with more memory.",
+        f"{_ways_out(extras)}or a machine or Dask cluster (client=...) with more memory.",
         required_bytes=need,
         available_bytes=limit,
     )
@@ -201,7 +193,7 @@ def _check_local_extras(extras: dict[str, int], memory_limit: Any) -> None:
     parts = ", ".join(f"{name} {_size(b)}" for name, b in extras.items() if b > 0)
     raise MemoryBudgetError(
         f"This process needs {_size(need)} ({parts}) but {what} is {_size(limit)}. "
-        f"Use {_ways_out(extras)}.",
+        f"Use {_ways_out(extras)}or a machine with more memory.",
         required_bytes=need,
         available_bytes=limit,
     )
@@ -218,12 +210,12 @@ def _ways_out(extras: dict[str, int]) -> str:
     """The advice for allocations that no chunk size reduces, naming only those present."""
     ways = []
     if extras.get("the plan and results", 0) > 0:
-        ways.append("fewer repeats (or chunk_size=None: fewer, larger problems)")
+        ways.append("fewer repeats")
     if extras.get("a float64 copy of X", 0) > 0:
         ways.append("X as C-contiguous float64 (no copy is then made)")
     if extras.get("the rows sent to each worker", 0) > 0:
         ways.append("Dask workers with a larger memory limit")
-    return ", ".join(ways + ["a machine with more memory"])
+    return "".join(f"{way}, " for way in ways)
 
 
 def _size(nbytes: int) -> str:
