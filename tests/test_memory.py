@@ -4,6 +4,7 @@ and a hint that names a chunk_size that fits."""
 from __future__ import annotations
 
 import re
+import time
 import tracemalloc
 
 import numpy as np
@@ -11,7 +12,7 @@ import pytest
 
 import cgscore_native as cg
 from cgscore_native import MemoryBudgetError
-from cgscore_native._memory import parse_memory_limit, problem_peak_bytes, run_peak_bytes
+from cgscore_native._memory import parse_memory_limit, plan_bytes, problem_peak_bytes, run_peak_bytes
 
 
 @pytest.mark.parametrize(
@@ -71,10 +72,12 @@ def test_hint_names_a_chunk_size_that_fits(rng):
 def test_a_smaller_ratio_is_checked_with_its_smaller_problems(rng):
     X = rng.normal(size=(2000, 3))
     labels = np.repeat([0, 1], 1000)  # ratio 1: problems of 2000 rows; ratio 0.1: 1100 rows
-    budget = run_peak_bytes(2000, 3, 1100, n_threads=2)
+    budget = run_peak_bytes(2000, 3, 1100, n_threads=2) + plan_bytes(2, 2 * 1100, 2000, 1)  # exactly enough
     with pytest.raises(MemoryBudgetError):
         cg.score(X, labels, memory_limit=budget, n_threads=2, seed=0)
     assert cg.score(X, labels, ratio=0.1, memory_limit=budget, n_threads=2, seed=0).scores.shape == (2000,)
+    with pytest.raises(MemoryBudgetError):  # one byte less does not fit
+        cg.score(X, labels, ratio=0.1, memory_limit=budget - 1, n_threads=2, seed=0)
 
 
 def test_binary_scores_take_a_memory_limit(rng):
@@ -88,3 +91,108 @@ def test_cg_score_passes_memory_limit(rng):
     X = rng.normal(size=(100, 3))
     with pytest.raises(MemoryBudgetError):
         cg.cg_score(X, np.arange(100) % 2, memory_limit=1000)
+
+
+# --- The check comes before any copy of X and before the plan is built (issue 10, item 7) ---
+
+from cgscore_native import _plan  # noqa: E402
+from cgscore_native._memory import check_memory  # noqa: E402
+from cgscore_native._validate import conversion_bytes, feature_array, to_float64  # noqa: E402
+
+
+def _traced_peak(call):
+    """(exception raised by call, peak bytes traced by tracemalloc during it)."""
+    tracemalloc.start()
+    try:
+        with pytest.raises(MemoryBudgetError) as info:
+            call()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return info.value, peak
+
+
+@pytest.mark.parametrize("entry", ["score", "cg_score_binary", "diagnose"])
+def test_a_small_budget_for_uint8_images_is_refused_before_any_copy(entry):
+    n, shape = 2000, (32, 32, 3)  # 6 MiB of uint8 images; a float64 copy would be 47 MiB
+    X = np.random.default_rng(0).integers(0, 256, size=(n, *shape), dtype=np.uint8)
+    labels = np.arange(n) % 2
+    calls = {
+        "score": lambda: cg.score(X, labels, memory_limit="4MiB", seed=0),
+        "cg_score_binary": lambda: cg.cg_score_binary(X, np.where(labels == 1, 1, -1), memory_limit="4MiB"),
+        "diagnose": lambda: cg.diagnose(X, labels, memory_limit="4MiB", chunk_size=1000, seed=0),
+    }
+    error, peak = _traced_peak(calls[entry])
+    copy = 8 * n * X[0].size
+    assert peak < copy / 20, f"{peak / 2**20:.1f} MiB allocated before refusing"
+    assert error.available_bytes == 4 * 2**20
+
+
+def test_the_float64_copy_is_counted_by_the_check(rng):
+    n, d = 400, 2000
+    X = rng.integers(1, 256, size=(n, d)).astype(np.float64)
+    y = np.where(np.arange(n) % 2 == 1, 1.0, -1.0)
+    budget = run_peak_bytes(n, d, n, n_threads=1) + 8 * n * d // 2  # the run fits; a float64 copy does not
+    assert cg.cg_score_binary(X, y, n_threads=1, memory_limit=budget).shape == (n,)
+    for compact in (X.astype(np.uint8), X.astype(np.float32), np.asfortranarray(X)):
+        with pytest.raises(MemoryBudgetError, match=r"a float64 copy of X 0\.01 GiB \(6\.1 MiB\)"):
+            cg.cg_score_binary(compact, y, n_threads=1, memory_limit=budget)
+
+
+@pytest.mark.parametrize(
+    "X, copied",
+    [(np.ones((5, 3)), False), (np.ones((5, 3), dtype=np.uint8), True), (np.ones((5, 3), dtype=np.float32), True),
+     (np.asfortranarray(np.ones((5, 3))), True), (np.ones((5, 2, 3))[:, :, ::2], True), (np.ones((5, 2, 2)), False)],
+)
+def test_conversion_is_one_counted_copy_and_exact(X, copied):
+    arr = feature_array(X)
+    out = to_float64(arr)
+    assert out.dtype == np.float64 and out.flags.c_contiguous and out.shape == (5, X[0].size)
+    np.testing.assert_array_equal(out, np.ascontiguousarray(X.reshape(5, -1), dtype=np.float64))
+    assert conversion_bytes(arr) == (8 * X.size if copied else 0)
+    assert np.shares_memory(out, X) == (not copied)
+
+
+@pytest.mark.parametrize("ratio, chunk_size", [(1.0, None), (0.3, None), (2.5, None), (1.0, 70), (0.5, 33), (3.0, 150)])
+def test_plan_size_matches_the_plan_it_describes(ratio, chunk_size):
+    codes = np.repeat(np.arange(4), [10, 55, 120, 3])
+    size = _plan.plan_size(codes, 4, ratio=ratio, repeats=3, chunk_size=chunk_size)
+    problems = _plan.plan_problems(codes, 4, ratio=ratio, repeats=3, entropy=1, chunk_size=chunk_size)
+    assert size.n_problems == len(problems)
+    assert size.largest == max(p.size for p in problems)
+    assert size.total_rows == sum(p.size for p in problems)
+
+
+def test_a_million_repeats_are_refused_without_building_the_plan(monkeypatch, rng):
+    def must_not_plan(*args, **kwargs):
+        raise AssertionError("the problems were built before the memory check")
+
+    monkeypatch.setattr(cg.api, "plan_problems", must_not_plan)
+    X = rng.normal(size=(1000, 8))
+    labels = np.arange(1000) % 2
+    start = time.perf_counter()
+    with pytest.raises(MemoryBudgetError, match="fewer repeats") as info:
+        cg.score(X, labels, repeats=10**6, memory_limit="1GiB", seed=0)
+    assert time.perf_counter() - start < 1.0
+    assert info.value.required_bytes >= plan_bytes(2 * 10**6, 2000 * 10**6, 1000, 10**6)
+    assert "the plan and results" in str(info.value)
+
+
+class _FakeCluster:
+    """Just what the memory check asks of a Dask client: its workers' memory limits."""
+
+    def __init__(self, limit):
+        self.limit = limit
+
+    def scheduler_info(self):
+        return {"workers": {"w1": {"memory_limit": self.limit}, "w2": {"memory_limit": 4 * self.limit}}}
+
+
+def test_the_rows_sent_to_each_worker_are_counted():
+    n, d = 2000, 3000  # the rows sent are 46 MiB; the problem itself fits in the worker's limit
+    need = run_peak_bytes(n, d, 500, n_threads=1)
+    check_memory(n, d, 500, 1, None, None)  # locally the features already exist
+    with pytest.raises(MemoryBudgetError, match="the rows sent to each worker 0.04 GiB") as info:
+        check_memory(n, d, 500, 1, None, _FakeCluster(need + 10 * 2**20))
+    assert info.value.required_bytes == need + 8 * n * d + 8 * n
+    check_memory(n, d, 500, 1, None, _FakeCluster(need + 8 * n * d + 8 * n))

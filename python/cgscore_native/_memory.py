@@ -1,8 +1,10 @@
 """Memory planning: refuse a run before allocating anything large.
 
-The check runs on the planned problem sizes alone (labels, ratio, chunk_size), before the
-rows are checked and before any n×n buffer exists, so a hopeless run is refused in
-milliseconds with the GiB it would need and the ways out.
+The check runs on the shapes, X's dtype and the planned problem sizes alone (labels, ratio,
+repeats, chunk_size: ``_plan.plan_size``), before X is converted, before the problems are
+drawn and before any n×n buffer exists, so a hopeless run is refused in milliseconds with the
+GiB it would need and the ways out. It counts the float64 copy of X when one is made, the
+plan and its results, and on a cluster the rows sent to each worker.
 """
 
 from __future__ import annotations
@@ -76,10 +78,23 @@ def problem_peak_bytes(n: int, d: int, k: int = 1, n_threads: int = 1) -> int:
     return 8 * (n * n + n * d + n * (6 * k + 2) + 128 * n) + max(n_threads, 1) * _THREAD_SCRATCH_BYTES
 
 
-def run_peak_bytes(n_rows: int, d: int, largest_problem: int, k: int = 1, n_threads: int = 1) -> int:
+def run_peak_bytes(n_rows: int, d: int, largest_problem: int, k: int = 1, n_threads: int = 1, extra: int = 0) -> int:
     """Peak extra bytes of a run above the features: the largest problem's (the features are
-    not copied: the kernel scales their rows itself; the row checks need O(n_rows))."""
-    return 16 * n_rows + problem_peak_bytes(largest_problem, d, k, n_threads)
+    not copied: the kernel scales their rows itself; the row checks need O(n_rows)), plus
+    ``extra`` (the float64 copy of X when one is made, the plan, data sent to a worker)."""
+    return 16 * n_rows + problem_peak_bytes(largest_problem, d, k, n_threads) + extra
+
+
+# Python objects of one planned problem (its Problem, outcome and report, array headers).
+_PROBLEM_OVERHEAD_BYTES = 2048
+
+
+def plan_bytes(n_problems: int, total_rows: int, n_rows: int, repeats: int, subterms: bool = False) -> int:
+    """Bytes of a run's plan and results: every problem's index lists and scores (and
+    sub-terms), per-problem objects, and the (repeats, n) score tables of the aggregation."""
+    per_row = 16 + (24 if subterms else 0)
+    tables = 8 * repeats * n_rows * (4 if subterms else 1)
+    return per_row * total_rows + _PROBLEM_OVERHEAD_BYTES * n_problems + tables
 
 
 def memory_budget(memory_limit: Any, *, use_available: bool = True) -> tuple[int | None, str]:
@@ -101,40 +116,62 @@ def check_run_fits(
     memory_limit: Any = None,
     use_available: bool = True,
     budget_name: str | None = None,
+    extras: dict[str, int] | None = None,
 ) -> None:
     """Raise MemoryBudgetError if the run cannot fit; allocates nothing.
 
     ``use_available=False`` skips this machine's free memory (the work runs elsewhere, e.g.
     on cluster workers, whose own limit is passed as memory_limit, named by budget_name).
+    ``extras`` names further allocations counted in the need (e.g. "a float64 copy of X").
     """
     limit, what = memory_budget(memory_limit, use_available=use_available)
     what = budget_name or what
-    need = run_peak_bytes(n_rows, d, largest_problem, k, n_threads)
+    extras = {name: b for name, b in (extras or {}).items() if b > 0}
+    extra = sum(extras.values())
+    need = run_peak_bytes(n_rows, d, largest_problem, k, n_threads, extra)
     if limit is None or need <= limit:
         return
-    fitting = _largest_fitting_problem(n_rows, d, k, n_threads, limit)
+    also = "".join(f", {name} {_size(b)}" for name, b in extras.items())
+    fitting = _largest_fitting_problem(n_rows, d, k, n_threads, limit - extra)
     if fitting >= 2:
         chunk_hint = f"chunked mode (chunk_size={fitting} or less fits)"
     else:  # even tiny problems do not fit
         chunk_hint = "chunked mode (chunk_size=...) with a larger budget"
     raise MemoryBudgetError(
         f"The largest binary problem has {largest_problem} instances of {d} features: "
-        f"its {largest_problem}×{largest_problem} float64 Gram buffer needs {_size(need)} but {what}"
+        f"its {largest_problem}×{largest_problem} float64 Gram buffer needs {_size(need)}"
+        f"{f' (including{also[1:]})' if also else ''} but {what}"
         f" is {_size(limit)}. Use {chunk_hint}, a smaller ratio (fewer negatives per problem), "
-        "or a machine or Dask cluster (client=...) with more memory.",
+        f"{_ways_out(extras)}or a machine or Dask cluster (client=...) with more memory.",
         required_bytes=need,
         available_bytes=limit,
     )
 
 
 def check_memory(
-    n: int, d: int, largest: int, threads: int, memory_limit: Any, client: Any = None, k: int = 1
+    n: int,
+    d: int,
+    largest: int,
+    threads: int,
+    memory_limit: Any,
+    client: Any = None,
+    k: int = 1,
+    *,
+    copy_bytes: int = 0,
+    plan: int = 0,
 ) -> None:
-    """Refuse a run that cannot fit, here or (with a Dask client) on the cluster's workers."""
+    """Refuse a run that cannot fit, here or (with a Dask client) on the cluster's workers.
+
+    ``copy_bytes``: the float64 copy of X the run makes (0 when X is C-contiguous float64);
+    ``plan``: the plan's and results' bytes (``plan_bytes``). Both are held by this process.
+    On a cluster each worker also holds the scattered rows (float64) and their factors."""
     kernel_threads = threads or os.cpu_count() or 1
+    local = {"a float64 copy of X": copy_bytes, "the plan and results": plan}
     if client is None:
-        check_run_fits(n, d, largest, k=k, n_threads=kernel_threads, memory_limit=memory_limit)
+        check_run_fits(n, d, largest, k=k, n_threads=kernel_threads, memory_limit=memory_limit, extras=local)
         return
+    if copy_bytes + plan > 0:  # this process holds the copy and the plan: check them here
+        _check_local_extras(local, memory_limit)
     # The work runs on the workers: check against their limit (and the user's budget), not this machine.
     user = parse_memory_limit(memory_limit)
     workers = worker_memory_limit(client)
@@ -142,8 +179,24 @@ def check_memory(
     if limits:
         name = "the memory limit you set" if user is not None and user <= min(limits) else "a Dask worker's memory limit"
         check_run_fits(
-            n, d, largest, k=k, n_threads=kernel_threads, memory_limit=min(limits), use_available=False, budget_name=name
+            n, d, largest, k=k, n_threads=kernel_threads, memory_limit=min(limits), use_available=False,
+            budget_name=name, extras={"the rows sent to each worker": 8 * n * d + 8 * n},
         )
+
+
+def _check_local_extras(extras: dict[str, int], memory_limit: Any) -> None:
+    """With a cluster: refuse when this process cannot hold its own share (the copy, the plan)."""
+    limit, what = memory_budget(memory_limit)
+    need = sum(extras.values())
+    if limit is None or need <= limit:
+        return
+    parts = ", ".join(f"{name} {_size(b)}" for name, b in extras.items() if b > 0)
+    raise MemoryBudgetError(
+        f"This process needs {_size(need)} ({parts}) but {what} is {_size(limit)}. "
+        f"Use {_ways_out(extras)}or a machine with more memory.",
+        required_bytes=need,
+        available_bytes=limit,
+    )
 
 
 def worker_memory_limit(client: Any) -> int | None:
@@ -153,6 +206,18 @@ def worker_memory_limit(client: Any) -> int | None:
     return min(limits) if limits else None
 
 
+def _ways_out(extras: dict[str, int]) -> str:
+    """The advice for allocations that no chunk size reduces, naming only those present."""
+    ways = []
+    if extras.get("the plan and results", 0) > 0:
+        ways.append("fewer repeats")
+    if extras.get("a float64 copy of X", 0) > 0:
+        ways.append("X as C-contiguous float64 (no copy is then made)")
+    if extras.get("the rows sent to each worker", 0) > 0:
+        ways.append("Dask workers with a larger memory limit")
+    return "".join(f"{way}, " for way in ways)
+
+
 def _size(nbytes: int) -> str:
     """GiB, as the message promises, with MiB alongside when GiB would read 0.00."""
     text = f"{nbytes / GIB:.2f} GiB"
@@ -160,4 +225,6 @@ def _size(nbytes: int) -> str:
 
 
 def _largest_fitting_problem(n_rows: int, d: int, k: int, n_threads: int, limit: int) -> int:
+    if limit <= 0:
+        return 0
     return largest_fitting(lambda size: run_peak_bytes(n_rows, d, size, k, n_threads) <= limit, max(n_rows, 1))

@@ -120,6 +120,43 @@ def check_chunk_size(chunk_size: Any, n_classes_others: list[int], ratio: float)
     return k
 
 
+@dataclass(frozen=True)
+class PlanSize:
+    """The size of a run's plan, known from the class counts alone (no problem is built)."""
+
+    n_problems: int
+    largest: int  # rows of the largest problem
+    total_rows: int  # rows of all problems together (each one's index list and scores)
+    repeats: int
+
+
+def plan_size(codes: np.ndarray, n_classes: int, *, ratio: float, repeats: int, chunk_size: int | None = None) -> PlanSize:
+    """What ``plan_problems`` would build, from the class counts: O(classes) work, whatever ``repeats``.
+
+    The problem sizes do not depend on the draws, so the memory check can refuse a run (say
+    ``repeats=10**6``) before a single problem exists."""
+    counts = np.bincount(codes, minlength=n_classes)
+    n = int(codes.size)
+    if chunk_size is not None:
+        chunk_size = check_chunk_size(chunk_size, [n - int(m) for m in counts], ratio)
+    n_problems = largest = total = 0
+    for p in (int(m) for m in counts):
+        others = n - p
+        per_chunk = p if chunk_size is None else max_chunk_positives(chunk_size, others, ratio)
+        if per_chunk >= p:
+            parts = [(p, 1)]
+        else:  # np.array_split: the first p % k parts have one row more
+            k = ceil(p / per_chunk)
+            parts = [(p // k + 1, p % k), (p // k, k - p % k)]
+        for size, count in parts:
+            if count:
+                rows = size + negative_count(size, others, ratio)
+                n_problems += count
+                total += count * rows
+                largest = max(largest, rows)
+    return PlanSize(n_problems * repeats, largest, total * repeats, repeats)
+
+
 def plan_problems(
     codes: np.ndarray, n_classes: int, *, ratio: float, repeats: int, entropy: int, chunk_size: int | None = None
 ) -> list[Problem]:

@@ -19,10 +19,11 @@ def format_rows(rows: Any) -> str:
     return shown if len(rows) <= _MAX_LISTED else f"{shown}, ... ({len(rows)} rows)"
 
 
-def as_feature_matrix(X: Any) -> np.ndarray:
-    """Return X as a C-contiguous float64 (n, d) array, one flattened instance per row.
+def feature_array(X: Any) -> np.ndarray:
+    """Return X as a NumPy array of n instances, checked for shape and type but not converted.
 
-    Shapes and types are checked here; values (NaN, zero rows) by ``check_finite_nonzero``."""
+    Nothing of the size of X is allocated (``np.asarray`` only, no ``astype``, no reshape), so
+    the memory check can run on ``feature_shape`` and ``conversion_bytes`` before any copy exists."""
     if hasattr(X, "detach") and hasattr(X, "cpu"):  # a torch tensor, without importing torch
         X = X.detach().cpu().numpy()
     elif hasattr(X, "to_numpy"):  # pandas
@@ -44,11 +45,42 @@ def as_feature_matrix(X: Any) -> np.ndarray:
         raise ValueError("X is a scalar. Pass an array of n instances, shape (n, ...).")
     if arr.shape[0] == 0:
         raise ValueError("X is empty (0 instances). Pass at least two instances of two classes.")
-    if arr.ndim == 1:
-        arr = arr.reshape(-1, 1)
     if arr.size == 0:
         raise ValueError(f"X has instances of size 0 (shape {arr.shape}). Each instance needs at least one feature.")
-    return np.ascontiguousarray(arr.reshape(arr.shape[0], -1), dtype=np.float64)
+    return arr
+
+
+def feature_shape(arr: np.ndarray) -> tuple[int, int]:
+    """(n, d) of a ``feature_array``: n instances of d features once flattened."""
+    n = int(arr.shape[0])
+    return n, int(arr.size // n)
+
+
+def conversion_bytes(arr: np.ndarray) -> int:
+    """Bytes ``to_float64`` allocates: 0 when X is already C-contiguous float64, else one n×d float64 copy."""
+    if arr.dtype == np.float64 and arr.flags.c_contiguous:
+        return 0
+    n, d = feature_shape(arr)
+    return 8 * n * d
+
+
+def to_float64(arr: np.ndarray) -> np.ndarray:
+    """A ``feature_array`` as a C-contiguous float64 (n, d) matrix: a view when it already is one,
+    else exactly one copy (``conversion_bytes``), with no intermediate copy in X's dtype."""
+    n, d = feature_shape(arr)
+    if conversion_bytes(arr) == 0:
+        return arr.reshape(n, d)
+    out = np.empty((n, d), dtype=np.float64)
+    out.reshape(arr.shape)[...] = arr
+    return out
+
+
+def as_feature_matrix(X: Any) -> np.ndarray:
+    """Return X as a C-contiguous float64 (n, d) array, one flattened instance per row.
+
+    Shapes and types are checked here; values (NaN, zero rows) by ``check_finite_nonzero``.
+    Callers that check memory first use ``feature_array``, then ``to_float64``."""
+    return to_float64(feature_array(X))
 
 
 def check_finite_nonzero(X: np.ndarray) -> None:

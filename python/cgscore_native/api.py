@@ -21,8 +21,8 @@ import numpy as np
 from ._aggregate import aggregate, plain
 from ._execute import call_interruptibly, run_problems
 from ._kernel import KernelOptions, numerics, run_kernel, singular_error_in_rows
-from ._memory import check_memory
-from ._plan import plan_problems, resolve_seed
+from ._memory import check_memory, plan_bytes
+from ._plan import plan_problems, plan_size, resolve_seed
 from ._prepare import (
     DEFAULT_RIDGE,
     DuplicatePolicy,
@@ -34,7 +34,16 @@ from ._prepare import (
     prepare_features,
     warn_near_duplicates,
 )
-from ._validate import as_feature_matrix, as_label_codes, as_signed_labels, check_protocol_args, check_threads
+from ._validate import (
+    as_label_codes,
+    as_signed_labels,
+    check_protocol_args,
+    check_threads,
+    conversion_bytes,
+    feature_array,
+    feature_shape,
+    to_float64,
+)
 from .checkpoint import Checkpoint, fingerprint, stored_entropy
 from .errors import SingularGramError
 from .result import CGResult
@@ -94,9 +103,12 @@ def score(
         else none. ``result.ridge`` is the largest used; ``result.problems[i].ridge`` each one's.
     memory_limit : int, str or None
         A budget for the run, in bytes or as a string like "4GiB" or "500MB". The run is refused
-        up front, before anything large is allocated, if its peak (the largest problem's n×n
-        buffer and its copy of its rows) exceeds the budget or the available memory (on a
-        cluster: the workers' memory limit). MemoryBudgetError says what it needs and what to do.
+        up front, before anything large is allocated (before X is converted and before the
+        problems are drawn), if its peak exceeds the budget or the available memory: the largest
+        problem's n×n buffer and its copy of its rows, the float64 copy of X (none when X is
+        C-contiguous float64), the plan and per-repeat results (``repeats`` × rows), and on a
+        cluster each worker's copy of the rows against the workers' memory limit.
+        MemoryBudgetError says what it needs and what to do.
     progress : bool
         Show a progress bar on stderr (needs tqdm).
     client : dask.distributed.Client or None
@@ -113,8 +125,8 @@ def score(
         data, labels, arguments and seed resumes from it and gives exactly the uninterrupted
         result; a checkpoint of another run is refused. Ctrl-C leaves it consistent.
     """
-    Xf = as_feature_matrix(X)
-    n, d = Xf.shape
+    Xa = feature_array(X)  # checked, not converted: the memory check comes before any copy
+    n, d = feature_shape(Xa)
     classes, codes = as_label_codes(labels, n)
     check_protocol_args(ratio, repeats)
     threads = check_threads(n_threads)
@@ -124,15 +136,20 @@ def score(
         check_client(client)
     label_values = np.asarray(labels.to_numpy() if hasattr(labels, "to_numpy") else labels).reshape(-1)
 
-    # Plan and check memory on the labels alone: nothing large is allocated before the refusal.
+    # Plan and check memory on the shapes, dtype and labels alone: nothing large is allocated
+    # (no copy of X, no problem list) before the refusal.
+    size = plan_size(codes, classes.size, ratio=float(ratio), repeats=int(repeats), chunk_size=chunk_size)
+    check_memory(
+        n, d, size.largest, threads, memory_limit, client,
+        copy_bytes=conversion_bytes(Xa), plan=plan_bytes(size.n_problems, size.total_rows, n, size.repeats, subterms),
+    )
     entropy = _run_entropy(seed, checkpoint)
     problems = plan_problems(
         codes, classes.size, ratio=float(ratio), repeats=int(repeats), entropy=entropy, chunk_size=chunk_size
     )
-    check_memory(n, d, max(p.size for p in problems), threads, memory_limit, client)
 
-    data, groups = prepare_features(Xf, threads)
-    del Xf
+    data, groups = prepare_features(to_float64(Xa), threads)
+    del Xa
     conflicting = conflicting_groups(groups, codes)
     used_ridge = duplicate_policy(
         groups, conflicting, duplicates, ridge, lambda rows: ", ".join(repr(plain(classes[c])) for c in codes[rows])
@@ -241,12 +258,13 @@ def cg_score_binary(
     shape (n, k) scores k label vectors from one factorization and returns shape (n, k).
     ``memory_limit`` (bytes or a string like "4GiB") works as in ``score``.
     """
-    Xf = as_feature_matrix(X)
-    n, d = Xf.shape
+    Xa = feature_array(X)  # checked, not converted: the memory check comes before any copy
+    n, d = feature_shape(Xa)
     Y = as_signed_labels(y, n)
     threads = check_threads(n_threads)
-    check_memory(n, d, n, threads, memory_limit, k=Y.shape[1] if Y.ndim == 2 else 1)
-    data, groups = prepare_features(Xf, threads)
+    check_memory(n, d, n, threads, memory_limit, k=Y.shape[1] if Y.ndim == 2 else 1, copy_bytes=conversion_bytes(Xa))
+    data, groups = prepare_features(to_float64(Xa), threads)
+    del Xa
     used_ridge = duplicate_policy(groups, conflicting_groups(groups, Y), duplicates, ridge)
     try:
         out = call_interruptibly(run_kernel, data, Y, KernelOptions(ridge=used_ridge, n_threads=threads))

@@ -26,7 +26,7 @@ from ._memory import check_memory, memory_budget, parse_memory_limit, run_peak_b
 from ._plan import resolve_seed, stratified_chunks
 from ._prepare import UnitRows, prepare_features
 from ._progress import progress_bar
-from ._validate import as_feature_matrix, as_label_codes, check_threads, format_rows
+from ._validate import as_label_codes, check_threads, conversion_bytes, feature_array, feature_shape, format_rows, to_float64
 from .checkpoint import Checkpoint, fingerprint, stored_entropy
 from .diagnosis_result import Diagnosis
 from .errors import CheckpointMismatchError, DuplicatesWarning, SingularGramError
@@ -129,8 +129,8 @@ def diagnose(
         "climb" (default) walks the grid from λ = 0.1 towards lower LOO error and stops at a
         local minimum (a few factorizations); "grid" tries every λ.
     """
-    Xf = as_feature_matrix(X)
-    n, d = Xf.shape
+    Xa = feature_array(X)  # checked, not converted: the memory check comes before any copy
+    n, d = feature_shape(Xa)
     classes, codes = as_label_codes(labels, n)
     label_values = np.asarray(labels.to_numpy() if hasattr(labels, "to_numpy") else labels).reshape(-1)
     threads = check_threads(n_threads)
@@ -146,8 +146,9 @@ def diagnose(
     K = classes.size
 
     kernel_threads = threads or os.cpu_count() or 1
-    chunk = _plan_chunk_size(n, d, K, kernel_threads, chunk_size, memory_limit, client)
-    check_memory(n, d, min(chunk or n, n), threads, memory_limit, client, k=K)
+    copy = conversion_bytes(Xa)
+    chunk = _plan_chunk_size(n, d, K, kernel_threads, chunk_size, memory_limit, client, copy)
+    check_memory(n, d, min(chunk or n, n), threads, memory_limit, client, k=K, copy_bytes=copy)
     if chunk is None:
         partitions = [[np.arange(n)]]
         entropy = None
@@ -156,8 +157,8 @@ def diagnose(
         entropy = _run_entropy(seed, checkpoint)
         partitions = [stratified_chunks(codes, K, chunk, np.random.default_rng([entropy, r])) for r in range(repeats)]
 
-    data, groups = prepare_features(Xf, threads)
-    del Xf
+    data, groups = prepare_features(to_float64(Xa), threads)
+    del Xa
     if groups:
         grid = [lam for lam in grid if lam > 0] or [DUPLICATE_RIDGE]
         listing = "; ".join(format_rows(g) for g in groups[:5]) + ("; ..." if len(groups) > 5 else "")
@@ -367,7 +368,9 @@ def _auto_share(noise: float) -> float:
     return float(min(max(SET_ASIDE_FACTOR * noise, lo), hi))
 
 
-def _plan_chunk_size(n: int, d: int, K: int, threads: int, chunk_size, memory_limit, client: Any = None) -> int | None:
+def _plan_chunk_size(
+    n: int, d: int, K: int, threads: int, chunk_size, memory_limit, client: Any = None, copy_bytes: int = 0
+) -> int | None:
     """The chunk size: the user's, or None (whole data) when that fits, else the largest that fits
     (here, or with a client on the workers: their memory limit and the user's budget)."""
     if chunk_size is not None:
@@ -379,6 +382,10 @@ def _plan_chunk_size(n: int, d: int, K: int, threads: int, chunk_size, memory_li
     else:
         limits = [x for x in (parse_memory_limit(memory_limit), worker_memory_limit(client)) if x is not None]
         limit = min(limits) if limits else None
+    if client is None:
+        limit = None if limit is None else limit - copy_bytes  # this process holds the copy of X too
+    else:
+        limit = None if limit is None else limit - 8 * n * d - 8 * n  # each worker holds the rows sent to it
     if limit is None or run_peak_bytes(n, d, n, K, threads) <= limit:
         return None
     lo, hi = 0, n
