@@ -18,6 +18,7 @@ import pytest
 
 from cgscore_native import _core
 
+# (30 repeats keep the run going well past the last delay on a quiet machine.)
 # Interrupt delays after the program is ready (imports done), covering loading, validation,
 # the row pass and many points inside the kernel of the first few problems.
 DELAYS = [0.05, 0.1, 0.2, 0.3, 0.45, 0.6, 0.8, 1.0, 1.25, 1.5, 1.75, 2.0]
@@ -73,7 +74,7 @@ def test_cli_exits_130_with_one_line_at_any_moment(data_file, tmp_path, delay):
         import sys
         from cgscore_native.cli import main
         print("ready", flush=True)
-        sys.exit(main(["score", {str(data_file)!r}, "-o", "scores.csv", "--repeats", "5", "--seed", "0",
+        sys.exit(main(["score", {str(data_file)!r}, "-o", "scores.csv", "--repeats", "30", "--seed", "0",
                        "--threads", "2", "--quiet"]))
     """)
     proc, ended = _interrupt(script, delay, tmp_path)
@@ -85,7 +86,7 @@ def test_cli_exits_130_with_one_line_at_any_moment(data_file, tmp_path, delay):
 
 
 @pytest.mark.parametrize("delay", DELAYS[::2])
-@pytest.mark.parametrize("call", ["cg.score(X, labels, repeats=5, seed=0, n_threads=2)",
+@pytest.mark.parametrize("call", ["cg.score(X, labels, repeats=30, seed=0, n_threads=2)",
                                   "cg.cg_score_binary(X, 2.0 * labels - 1, n_threads=2)"])
 def test_api_keyboard_interrupt_ends_the_process_cleanly(tmp_path, delay, call):
     # No handler in the script: KeyboardInterrupt reaches the top level, and the interpreter

@@ -482,6 +482,9 @@ def main(argv: list[str] | None = None) -> int:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             warnings.filterwarnings("ignore", category=DeprecationWarning)
+            # A Ctrl-C inside an import leaves a file to the garbage collector: a developer's
+            # warning, not the user's.
+            warnings.filterwarnings("ignore", category=ResourceWarning)
             try:
                 return args.run(args)
             finally:
