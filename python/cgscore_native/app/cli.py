@@ -67,34 +67,30 @@ def parse_size(text: str) -> tuple[int, ...]:
     return values
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r}: expected a whole number >= 1")
-    return value
+def _number(cast: Callable[[str], Any], ok: Callable[[Any], bool], expected: str, *, auto: bool = False):
+    """An argparse type: ``cast(text)`` when ``ok`` accepts it, else one line saying what was
+    expected; with ``auto``, the word 'auto' too."""
+
+    def parse(text: str) -> Any:
+        if auto and text.strip().lower() == "auto":
+            return "auto"
+        try:
+            value = cast(text)
+        except ValueError:
+            value = None
+        if value is None or not ok(value):
+            raise argparse.ArgumentTypeError(f"{text!r}: expected {expected}")
+        return value
+
+    return parse
 
 
-def _fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0 < value <= 1:
-        raise argparse.ArgumentTypeError(f"{text!r}: expected a fraction in (0, 1]")
-    return value
-
-
-def _ridge(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not (value >= 0 and value != float("inf")):
-        raise argparse.ArgumentTypeError(f"{text!r}: expected a number >= 0, e.g. 1e-4")
-    return value
+_positive_int = _number(int, lambda v: v >= 1, "a whole number >= 1")
+_whole_number = _number(int, lambda v: v >= 0, "a whole number >= 0")
+_fraction = _number(float, lambda v: 0 < v <= 1, "a fraction in (0, 1]")
+_ridge = _number(float, lambda v: 0 <= v < float("inf"), "a number >= 0, e.g. 1e-4")
+_ridge_or_auto = _number(float, lambda v: 0 <= v < float("inf"), "'auto' or a number >= 0, e.g. 0.1", auto=True)
+_share_or_auto = _number(float, lambda v: 0 <= v < 1, "'auto' or a share in [0, 1), e.g. 0.2", auto=True)
 
 
 # -- commands -----------------------------------------------------------------------------------
@@ -170,42 +166,6 @@ def cmd_score(args: argparse.Namespace) -> int:
             print(f"{len(result.duplicate_groups)} duplicate group(s), {len(result.conflicting_groups)} with "
                   "conflicting labels: see the duplicate_group and conflicting_duplicate columns")
     return 0
-
-
-def _ridge_or_auto(text: str) -> float | str:
-    """'auto' or a number >= 0 (diagnose's --ridge)."""
-    if text.strip().lower() == "auto":
-        return "auto"
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not (value >= 0 and value != float("inf")):
-        raise argparse.ArgumentTypeError(f"{text!r}: expected 'auto' or a number >= 0, e.g. 0.1")
-    return value
-
-
-def _share_or_auto(text: str) -> float | str:
-    """'auto' or a share in [0, 1) (diagnose's --set-aside)."""
-    if text.strip().lower() == "auto":
-        return "auto"
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0 <= value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r}: expected 'auto' or a share in [0, 1), e.g. 0.2")
-    return value
-
-
-def _whole_number(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r}: expected a whole number >= 0")
-    return value
 
 
 def cmd_diagnose(args: argparse.Namespace) -> int:

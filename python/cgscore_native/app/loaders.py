@@ -384,17 +384,31 @@ DIAGNOSIS_COLUMNS = ("index", "given_label", "suggested_label", "suspicion", "is
 def read_scores(path: str | os.PathLike) -> Any:
     """A scores table written by ``cgscore score`` (CSV, Parquet or NPZ) as a pandas DataFrame."""
     path = Path(path)
+    return _checked_scores_table(path, _read_result_table(path, "scores", "cgscore score"))
+
+
+def read_diagnosis(path: str | os.PathLike) -> Any:
+    """A diagnosis table written by ``cgscore diagnose`` (CSV, Parquet or NPZ) as a pandas DataFrame."""
+    path = Path(path)
+    return _checked_diagnosis_table(path, _read_result_table(path, "diagnosis", "cgscore diagnose"))
+
+
+def read_scores_or_diagnosis(path: str | os.PathLike) -> Any:
+    """A scores or a diagnosis table, told apart by its columns (a diagnosis has ``suspicion``);
+    the file is read once."""
+    path = Path(path)
     frame = _read_result_table(path, "scores", "cgscore score")
+    return _checked_diagnosis_table(path, frame) if "suspicion" in frame.columns else _checked_scores_table(path, frame)
+
+
+def _checked_scores_table(path: Path, frame: Any) -> Any:
     missing = [c for c in SCORE_COLUMNS if c not in frame.columns]
     if missing:
         raise DataFileError(f"{path}: not a scores file; missing column(s) {', '.join(missing)}.")
     return _checked_scores(path, frame)
 
 
-def read_diagnosis(path: str | os.PathLike) -> Any:
-    """A diagnosis table written by ``cgscore diagnose`` (CSV, Parquet or NPZ) as a pandas DataFrame."""
-    path = Path(path)
-    frame = _read_result_table(path, "diagnosis", "cgscore diagnose")
+def _checked_diagnosis_table(path: Path, frame: Any) -> Any:
     missing = [c for c in DIAGNOSIS_COLUMNS if c not in frame.columns]
     if missing:
         raise DataFileError(f"{path}: not a diagnosis file; missing column(s) {', '.join(missing)}.")
@@ -402,13 +416,6 @@ def read_diagnosis(path: str | os.PathLike) -> Any:
     if suspicion.dtype.kind not in "fiu" or not np.isfinite(suspicion.astype(float)).all():
         raise DataFileError(f"{path}: the suspicion column must hold finite numbers.")
     return _checked_scores(path, frame)
-
-
-def read_scores_or_diagnosis(path: str | os.PathLike) -> Any:
-    """A scores or a diagnosis table, told apart by its columns (a diagnosis has ``suspicion``)."""
-    path = Path(path)
-    frame = _read_result_table(path, "scores", "cgscore score")
-    return read_diagnosis(path) if "suspicion" in frame.columns else read_scores(path)
 
 
 def _read_result_table(path: Path, what: str, writer: str) -> Any:
