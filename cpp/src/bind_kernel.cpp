@@ -8,6 +8,7 @@
 #include <pybind11/pybind11.h>
 
 #include "bind.hpp"
+#include "bind_features.hpp"
 #include "cgscore/eigen_backend.hpp"
 #include "cgscore/blas_library.hpp"
 #include "cgscore/blas_backend.hpp"
@@ -82,13 +83,15 @@ void bind_kernel(py::module_& m) {
 
   m.def(
       "score_binary",
-      [](const Eigen::Ref<const RowMatrix>& X, const Eigen::Ref<const ColMatrix>& Y, double ridge,
-         double pivot_tolerance, bool subterms, int n_threads, const std::string& backend, const py::object& row_scale,
-         Index first_scored, const py::object& stop, bool condition_estimate) {
-        if (Y.rows() != X.rows()) throw py::value_error("Y must have one row per row of X");
+      [](const py::array& X, const Eigen::Ref<const ColMatrix>& Y, double ridge, double pivot_tolerance,
+         bool subterms, int n_threads, const std::string& backend, const py::object& row_scale, Index first_scored,
+         const py::object& stop, bool condition_estimate) {
+        const FeatureType type = feature_type(X);
+        const Index n = X.shape(0);
+        if (Y.rows() != n) throw py::value_error("Y must have one row per row of X");
         check_thread_count(n_threads);
         const std::shared_ptr<StopToken> token = call_token(stop);
-        const Vector scale = row_scale_or_ones(row_scale, X.rows());
+        const Vector scale = row_scale_or_ones(row_scale, n);
         const bool blas = use_blas(backend);
         BinaryScoreOptions options;
         options.ridge = ridge;
@@ -101,7 +104,9 @@ void bind_kernel(py::module_& m) {
         BinaryScores result;
         {
           py::gil_scoped_release release;
-          result = blas ? score_binary_blas(X, scale, Y, options) : score_binary(X, scale, Y, options);
+          result = with_feature_rows(X, type, [&](const auto& rows) {
+            return blas ? score_binary_blas(rows, scale, Y, options) : score_binary(rows, scale, Y, options);
+          });
         }
         py::dict out;
         out["scores"] = std::move(result.scores);
@@ -130,7 +135,8 @@ void bind_kernel(py::module_& m) {
       py::arg("pivot_tolerance") = -1.0, py::arg("subterms") = false, py::arg("n_threads") = 0,
       py::arg("backend") = "auto", py::arg("row_scale") = py::none(),
       py::arg("first_scored") = 0, py::arg("stop") = py::none(), py::arg("condition_estimate") = true,
-      "Exact CG-scores of one binary problem. X: C-contiguous float64 (n, d); row_scale: 1/‖x_i‖\n"
+      "Exact CG-scores of one binary problem. X: C-contiguous float64, float32 or uint8 (n, d), read in\n"
+      "place (converted to float64 a panel at a time); row_scale: 1/‖x_i‖\n"
       "(see prepare_rows), or None when the rows already have unit norm;\n"
       "Y: Fortran-ordered float64 (n, k) label columns. backend: 'auto' (BLAS when loaded), 'blas'\n"
       "or 'eigen'. first_scored: rows before it are not scored (their part of L⁻¹ is never formed).\n"
@@ -142,29 +148,33 @@ void bind_kernel(py::module_& m) {
 
   m.def(
       "ntk_gram",
-      [](const Eigen::Ref<const RowMatrix>& X, double ridge, int n_threads, const std::string& backend,
-         const py::object& row_scale, const py::object& stop) {
+      [](const py::array& X, double ridge, int n_threads, const std::string& backend, const py::object& row_scale,
+         const py::object& stop) {
+        const FeatureType type = feature_type(X);
+        const Index n = X.shape(0);
         const bool blas = use_blas(backend);
         check_thread_count(n_threads);
         const std::shared_ptr<StopToken> token = call_token(stop);
         const Workers workers(n_threads, token.get());
-        const Vector scale = row_scale_or_ones(row_scale, X.rows());
-        ColMatrix H(X.rows(), X.rows());
+        const Vector scale = row_scale_or_ones(row_scale, n);
+        ColMatrix H(n, n);
         {
           py::gil_scoped_release release;
-          if (blas) {
-            const BlasThreadScope single(blas_library(), 1);
-            build_ntk_gram_blas(blas_library(), X, scale, H, ridge, workers);
-          } else {
-            build_ntk_gram(X, scale, H, ridge, workers);
-          }
+          with_feature_rows(X, type, [&](const auto& rows) {
+            if (blas) {
+              const BlasThreadScope single(blas_library(), 1);
+              return build_ntk_gram_blas(blas_library(), rows, scale, H, ridge, workers);
+            }
+            return build_ntk_gram(rows, scale, H, ridge, workers);
+          });
           H.triangularView<Eigen::StrictlyUpper>() = H.transpose();
         }
         return H;
       },
       py::arg("X").noconvert(), py::arg("ridge") = 0.0, py::arg("n_threads") = 0, py::arg("backend") = "auto",
       py::arg("row_scale") = py::none(), py::arg("stop") = py::none(),
-      "The full symmetric NTK Gram matrix of the rows x_i·row_scale_i (unit rows when row_scale is None),\n"
+      "The full symmetric NTK Gram matrix of the rows x_i·row_scale_i (unit rows when row_scale is None;\n"
+      "X float64, float32 or uint8, C-contiguous),\n"
       "for inspection and tests.");
 }
 

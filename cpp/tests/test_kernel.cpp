@@ -5,6 +5,7 @@
 // runs on the std::thread runner.
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <cmath>
 #include <cstdio>
 #include <functional>
@@ -14,6 +15,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include <Eigen/Dense>
@@ -151,13 +153,15 @@ void test_gram_matches_reference_on_offset_data() {
     for (Index i = j; i < 300; ++i) worst = std::max(worst, std::abs(H(i, j) - expected(i, j)));
   CHECK(worst <= 4e-16);
   // That took the shifted-rows path (centred_tile.hpp); centred rows do not.
-  const auto naive = [](const double*, const double*, Index, bool) {};
-  std::vector<double> scratch(64 * 64);
+  const auto naive = [](const double*, Index, const double*, Index, Index, bool) {};
+  std::vector<double> out(64 * 64);
   const Tile tile{0, 0, 64, 64};
-  CHECK(centred_tile(X.data(), X.outerStride(), X.cols(), inverse_norms(X).data(), tile, scratch.data(), 64, naive));
+  const Vector scale = inverse_norms(X);
+  TileScratch scratch(tile, X.cols());
+  CHECK(centred_tile(feature_rows(X), scale.data(), tile, out.data(), 64, scratch, naive));
   const RowMatrix centred = gaussian_rows(300, 64, 3);
-  CHECK(!centred_tile(centred.data(), centred.outerStride(), centred.cols(), inverse_norms(centred).data(), tile,
-                      scratch.data(), 64, naive));
+  const Vector centred_scale = inverse_norms(centred);
+  CHECK(!centred_tile(feature_rows(centred), centred_scale.data(), tile, out.data(), 64, scratch, naive));
 }
 
 void test_singular_gram_is_reported_at_its_pivot() {
@@ -310,6 +314,34 @@ void test_results_do_not_depend_on_the_thread_count() {
   CHECK(one.inverse_diagonal == three.inverse_diagonal);
 }
 
+// uint8 and float32 rows are read in place and converted a panel at a time: the Gram matrix is
+// the one of the same values given as float64, bit for bit, on the centred and direct paths.
+void test_compact_rows_give_the_gram_of_their_float64_values() {
+  const Index n = 300, d = 1500;  // d above one panel
+  std::mt19937 rng(5);
+  std::vector<std::uint8_t> bytes(n * d);
+  std::vector<float> floats(n * d);
+  std::normal_distribution<float> normal;
+  for (auto& b : bytes) b = static_cast<std::uint8_t>(rng() % 256);  // non-negative: concentrated tiles
+  for (auto& f : floats) f = normal(rng);                              // centred: the direct path
+  const auto check = [&](const auto& values) {
+    using T = typename std::decay_t<decltype(values)>::value_type;
+    const FeatureRows<T> compact{values.data(), n, d, d};
+    RowMatrix X(n, d);
+    for (Index i = 0; i < n * d; ++i) X.data()[i] = static_cast<double>(values[i]);
+    const Vector scale = inverse_norms(X);
+    ColMatrix H_compact(n, n), H_double(n, n);
+    build_ntk_gram(compact, scale, H_compact, 0.0, 2);
+    build_ntk_gram(X, scale, H_double, 0.0, 2);
+    CHECK(H_compact.triangularView<Eigen::Lower>().toDenseMatrix() ==
+          H_double.triangularView<Eigen::Lower>().toDenseMatrix());
+    const PreparedRows a = prepare_rows(compact, 2), b = prepare_rows(X, 2);
+    CHECK(a.scale == b.scale && a.hash == b.hash);
+  };
+  check(bytes);
+  check(floats);
+}
+
 }  // namespace
 
 int main() {
@@ -324,6 +356,7 @@ int main() {
       {"worker exception is carried out", test_worker_exception_is_carried_out},
       {"thread counts", test_thread_counts},
       {"results do not depend on the thread count", test_results_do_not_depend_on_the_thread_count},
+      {"compact rows give the gram of their float64 values", test_compact_rows_give_the_gram_of_their_float64_values},
   };
   for (const auto& [name, test] : tests) {
     const int before = failures;

@@ -13,14 +13,16 @@
 #include "blas_inverse.hpp"
 #include "blas_library.hpp"
 #include "blas_solve.hpp"
+#include "feature_rows.hpp"
 #include "score_pipeline.hpp"
 #include "types.hpp"
 
 namespace cgscore {
 
+template <class T>
 struct BlasSteps {
   const BlasLibrary& blas;
-  const Eigen::Ref<const RowMatrix>& X;
+  const FeatureRows<T>& X;
   const Eigen::Ref<const Vector>& scale;
   const BinaryScoreOptions& options;
 
@@ -40,13 +42,19 @@ struct BlasSteps {
   }
 };
 
-inline BinaryScores score_binary_blas(const Eigen::Ref<const RowMatrix>& X, const Eigen::Ref<const Vector>& scale,
-                                      const Eigen::Ref<const ColMatrix>& Y, const BinaryScoreOptions& options) {
+template <class T>
+BinaryScores score_binary_blas(const FeatureRows<T>& X, const Eigen::Ref<const Vector>& scale,
+                               const Eigen::Ref<const ColMatrix>& Y, const BinaryScoreOptions& options) {
   const BlasLibrary& blas = blas_library();
   if (!blas.loaded()) throw std::runtime_error("the BLAS backend was requested but no BLAS library is loaded");
   const BlasThreadScope single(blas, 1);
-  BlasSteps steps{blas, X, scale, options};
-  return score_with(steps, X.rows(), Y, options);
+  BlasSteps<T> steps{blas, X, scale, options};
+  return score_with(steps, X.rows, Y, options);
+}
+
+inline BinaryScores score_binary_blas(const Eigen::Ref<const RowMatrix>& X, const Eigen::Ref<const Vector>& scale,
+                                      const Eigen::Ref<const ColMatrix>& Y, const BinaryScoreOptions& options) {
+  return score_binary_blas(feature_rows(X), scale, Y, options);
 }
 
 }  // namespace cgscore

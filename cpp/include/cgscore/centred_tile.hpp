@@ -10,15 +10,19 @@
 // c² comes out with an error relative to ‖z_i‖² + ‖z_j‖² instead of to 2. A pair whose
 // chord is short even on that scale (c² < (‖z_i‖² + ‖z_j‖²)/4: a near-copy inside the
 // cluster) is still redone from its rows. Any m gives the same values up to rounding;
-// m is the mean of every 8th unit row of the tile, so it depends on the tile alone.
+// m is the mean of every 8th unit row of the tile, so it depends on the tile alone. Rows of
+// float32 or uint8 are converted a row at a time (feature_rows.hpp), into the same panels.
 #pragma once
 
 #include <algorithm>
 #include <cmath>
 #include <memory>
+#include <type_traits>
 #include <vector>
 
+#include "feature_rows.hpp"
 #include "ntk_transform.hpp"
+#include "tile_panels.hpp"
 #include "tiling.hpp"
 #include "types.hpp"
 
@@ -27,17 +31,18 @@ namespace cgscore {
 // A tile whose centre has ‖m‖² above this (mean cosine to the centre above 0.7) is computed
 // from the shifted rows; below it, from the rows themselves (ntk_transform_column).
 constexpr double kConcentrated = 0.5;
-constexpr Index kCentreStride = 8;     // rows sampled for the centre
-constexpr Index kCentredDepth = 1024;  // features per shifted panel: bounded scratch for any d
+constexpr Index kCentreStride = 8;  // rows sampled for the centre
 
 // The centre m of the tile's rows and (off the diagonal) columns; returns ‖m‖².
-inline double tile_centre(const double* X, Index ldx, Index d, const double* scale, const Tile& tile,
-                          std::vector<double>& m) {
+template <class T>
+double tile_centre(const FeatureRows<T>& X, const double* scale, const Tile& tile, std::vector<double>& m) {
+  const Index d = X.cols;
   m.assign(static_cast<std::size_t>(d), 0.0);
+  RowReader<T> read(X);
   Index count = 0;
   auto add = [&](Index first, Index rows) {
     for (Index i = first; i < first + rows; i += kCentreStride, ++count) {
-      const double* x = X + i * ldx;
+      const double* x = read(i);
       const double s = scale[i];
       for (Index k = 0; k < d; ++k) m[k] += x[k] * s;
     }
@@ -52,34 +57,39 @@ inline double tile_centre(const double* X, Index ldx, Index d, const double* sca
   return norm2;
 }
 
-// Rows first … first+rows−1, features k0 … k0+width−1, shifted: Z (rows × width, row-major)
-// = x_i s_i − m; adds each row's share of ‖z_i‖² and m·z_i. The sums go in four fixed lanes
-// (k mod 4), so they are the same whatever vector width the compiler picks for this CPU.
-CGSCORE_CPU_CLONES inline void shift_panel(const double* X, Index ldx, const double* scale, const double* m,
-                                           Index first, Index rows, Index k0, Index width, double* Z,
-                                           double* norm2, double* dot_m) {
+// One row's features k0 … k0+width−1 (x, from k0), shifted: z = x s − c (c = m + k0); adds the
+// row's share of ‖z‖² and m·z. The sums go in four fixed lanes (k mod 4), so they are the same
+// whatever vector width the compiler picks for this CPU.
+CGSCORE_CPU_CLONES inline void shift_row(const double* __restrict x, double s, const double* __restrict c,
+                                         Index width, double* __restrict z, double* norm2, double* dot_m) {
   const Index body = width / 4 * 4;
+  double n0 = 0, n1 = 0, n2 = 0, n3 = 0, p0 = 0, p1 = 0, p2 = 0, p3 = 0;
+  for (Index k = 0; k < body; k += 4) {
+    const double v0 = x[k] * s - c[k], v1 = x[k + 1] * s - c[k + 1];
+    const double v2 = x[k + 2] * s - c[k + 2], v3 = x[k + 3] * s - c[k + 3];
+    z[k] = v0, z[k + 1] = v1, z[k + 2] = v2, z[k + 3] = v3;
+    n0 += v0 * v0, n1 += v1 * v1, n2 += v2 * v2, n3 += v3 * v3;
+    p0 += c[k] * v0, p1 += c[k + 1] * v1, p2 += c[k + 2] * v2, p3 += c[k + 3] * v3;
+  }
+  for (Index k = body; k < width; ++k) {
+    const double v = x[k] * s - c[k];
+    z[k] = v;
+    n0 += v * v;
+    p0 += c[k] * v;
+  }
+  *norm2 += (n0 + n1) + (n2 + n3);
+  *dot_m += (p0 + p1) + (p2 + p3);
+}
+
+// Rows first … first+rows−1, features k0 … k0+width−1, shifted into Z (rows × width,
+// row-major), with each row's share of ‖z_i‖² and m·z_i added to norm2 and dot_m.
+template <class T>
+void shift_panel(const FeatureRows<T>& X, const double* scale, const double* m, Index first, Index rows, Index k0,
+                 Index width, double* Z, double* norm2, double* dot_m) {
+  const std::unique_ptr<double[]> buffer(std::is_same_v<T, double> ? nullptr : new double[width]);
   for (Index i = 0; i < rows; ++i) {
-    const double* __restrict x = X + (first + i) * ldx + k0;
-    const double* __restrict c = m + k0;
-    double* __restrict z = Z + i * width;
-    const double s = scale[first + i];
-    double n0 = 0, n1 = 0, n2 = 0, n3 = 0, p0 = 0, p1 = 0, p2 = 0, p3 = 0;
-    for (Index k = 0; k < body; k += 4) {
-      const double v0 = x[k] * s - c[k], v1 = x[k + 1] * s - c[k + 1];
-      const double v2 = x[k + 2] * s - c[k + 2], v3 = x[k + 3] * s - c[k + 3];
-      z[k] = v0, z[k + 1] = v1, z[k + 2] = v2, z[k + 3] = v3;
-      n0 += v0 * v0, n1 += v1 * v1, n2 += v2 * v2, n3 += v3 * v3;
-      p0 += c[k] * v0, p1 += c[k + 1] * v1, p2 += c[k + 2] * v2, p3 += c[k + 3] * v3;
-    }
-    for (Index k = body; k < width; ++k) {
-      const double v = x[k] * s - c[k];
-      z[k] = v;
-      n0 += v * v;
-      p0 += c[k] * v;
-    }
-    norm2[i] += (n0 + n1) + (n2 + n3);
-    dot_m[i] += (p0 + p1) + (p2 + p3);
+    const double* x = X.read(first + i, k0, width, buffer.get());
+    shift_row(x, scale[first + i], m + k0, width, Z + i * width, norm2 + i, dot_m + i);
   }
 }
 
@@ -122,35 +132,33 @@ inline double ntk_from_pair(const double* xi, double si, const double* xj, doubl
 }
 
 // The tile at `out` (leading dimension ldo) from the shifted rows, when the tile is
-// concentrated; returns false (out untouched) when it is not. multiply(Zr, Zc, width, first)
-// must set the tile to Zr Zcᵀ (first chunk) or add Zr Zcᵀ to it; Zr is tile.rows × width,
-// Zc tile.cols × width, both row-major, and on a diagonal tile Zc == Zr (lower triangle).
+// concentrated; returns false (out untouched) when it is not. The shifted panels go in the
+// tile's scratch and multiply is called as in tile_product (tile_panels.hpp).
 // The diagonal entries are left to the caller.
-template <class Multiply>
-bool centred_tile(const double* X, Index ldx, Index d, const double* scale, const Tile& tile, double* out, Index ldo,
-                  Multiply&& multiply) {
+template <class T, class Multiply>
+bool centred_tile(const FeatureRows<T>& X, const double* scale, const Tile& tile, double* out, Index ldo,
+                  TileScratch& scratch, Multiply&& multiply) {
+  const Index d = X.cols;
   std::vector<double> m;
-  const double mm = tile_centre(X, ldx, d, scale, tile, m);
+  const double mm = tile_centre(X, scale, tile, m);
   if (!(mm > kConcentrated) || d == 0) return false;
   const bool diagonal = tile.row == tile.col;
-  const Index width = std::min(kCentredDepth, d);
-  // Scratch, every entry written before it is read (no zero fill): at most 1536 × 1024 doubles
-  // (12.6 MB) per thread.
-  const std::unique_ptr<double[]> Zr(new double[static_cast<std::size_t>(tile.rows * width)]);
-  const std::unique_ptr<double[]> Zc(diagonal ? nullptr : new double[static_cast<std::size_t>(tile.cols * width)]);
+  const Index width = scratch.width();
+  double* Zr = scratch.rows();
+  double* Zc = diagonal ? Zr : scratch.cols();
   std::vector<double> row_n2(tile.rows, 0.0), row_m(tile.rows, 0.0), col_n2(tile.cols, 0.0), col_m(tile.cols, 0.0);
   for (Index k0 = 0; k0 < d; k0 += width) {
     const Index w = std::min(width, d - k0);
-    shift_panel(X, ldx, scale, m.data(), tile.row, tile.rows, k0, w, Zr.get(), row_n2.data(), row_m.data());
-    if (!diagonal)
-      shift_panel(X, ldx, scale, m.data(), tile.col, tile.cols, k0, w, Zc.get(), col_n2.data(), col_m.data());
-    multiply(Zr.get(), diagonal ? Zr.get() : Zc.get(), w, k0 == 0);
+    shift_panel(X, scale, m.data(), tile.row, tile.rows, k0, w, Zr, row_n2.data(), row_m.data());
+    if (!diagonal) shift_panel(X, scale, m.data(), tile.col, tile.cols, k0, w, Zc, col_n2.data(), col_m.data());
+    multiply(Zr, w, Zc, w, w, k0 == 0);
   }
   if (diagonal) {
     col_n2 = row_n2;
     col_m = row_m;
   }
   std::vector<Index> redo;
+  RowReader<T> read_row(X), read_col(X);
   for (Index j = 0; j < tile.cols; ++j) {
     const Index first = diagonal ? j + 1 : 0;  // the lower triangle; the diagonal is the caller's
     const Index count = tile.rows - first;
@@ -168,10 +176,12 @@ bool centred_tile(const double* X, Index ldx, Index d, const double* scale, cons
       }
     }
     transform_centred_column(g, rn, cn, count);
+    if (redo.empty()) continue;
     const Index col = tile.col + j;
+    const double* xj = read_col(col);
     for (const Index i : redo) {
       const Index row = tile.row + first + i;
-      g[i] = ntk_from_pair(X + row * ldx, scale[row], X + col * ldx, scale[col], d);
+      g[i] = ntk_from_pair(read_row(row), scale[row], xj, scale[col], d);
     }
   }
   return true;

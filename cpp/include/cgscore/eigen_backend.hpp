@@ -7,14 +7,16 @@
 
 #include "eigen_factor.hpp"
 #include "eigen_gram.hpp"
+#include "feature_rows.hpp"
 #include "eigen_inverse.hpp"
 #include "score_pipeline.hpp"
 #include "types.hpp"
 
 namespace cgscore {
 
+template <class T>
 struct EigenSteps {
-  const Eigen::Ref<const RowMatrix>& X;
+  const FeatureRows<T>& X;
   const Eigen::Ref<const Vector>& scale;
   const BinaryScoreOptions& options;
 
@@ -30,10 +32,16 @@ struct EigenSteps {
 };
 
 // X: n × d rows, scale: 1/‖x_i‖ (ones for unit rows). Y: n × k labels (±1 for the CG-score; any reals work).
+template <class T>
+BinaryScores score_binary(const FeatureRows<T>& X, const Eigen::Ref<const Vector>& scale,
+                          const Eigen::Ref<const ColMatrix>& Y, const BinaryScoreOptions& options) {
+  EigenSteps<T> steps{X, scale, options};
+  return score_with(steps, X.rows, Y, options);
+}
+
 inline BinaryScores score_binary(const Eigen::Ref<const RowMatrix>& X, const Eigen::Ref<const Vector>& scale,
                                  const Eigen::Ref<const ColMatrix>& Y, const BinaryScoreOptions& options) {
-  EigenSteps steps{X, scale, options};
-  return score_with(steps, X.rows(), Y, options);
+  return score_binary(feature_rows(X), scale, Y, options);
 }
 
 }  // namespace cgscore

@@ -14,6 +14,7 @@
 #include <cmath>
 #include <vector>
 
+#include "feature_rows.hpp"
 #include "types.hpp"
 
 namespace cgscore {
@@ -106,9 +107,10 @@ CGSCORE_CPU_CLONES inline Index count_near_parallel(const double* values, const 
 
 // One column segment of a Gram tile: `count` dot products x_i·x_j for rows i = row0 … and
 // column j = col, transformed in place (ntk_transform), with near-parallel pairs redone from
-// the rows of X (row-major, stride ldx, d features). The diagonal entry is left to the caller.
-inline void ntk_transform_column(double* values, Index count, Index row0, Index col, const double* X, Index ldx,
-                                 Index d, const double* scale) {
+// the rows of X. The diagonal entry is left to the caller.
+template <class T>
+void ntk_transform_column(double* values, Index count, Index row0, Index col, const FeatureRows<T>& X,
+                          const double* scale) {
   const double* row_scale = scale + row0;
   std::vector<Index> near;
   if (count_near_parallel(values, row_scale, scale[col], count) > 0) {
@@ -117,7 +119,10 @@ inline void ntk_transform_column(double* values, Index count, Index row0, Index 
     }
   }
   ntk_transform(values, row_scale, scale[col], count);
-  for (const Index i : near) values[i] = ntk_from_rows(X + (row0 + i) * ldx, row_scale[i], X + col * ldx, scale[col], d);
+  if (near.empty()) return;
+  RowReader<T> read_row(X), read_col(X);
+  const double* xj = read_col(col);
+  for (const Index i : near) values[i] = ntk_from_rows(read_row(row0 + i), row_scale[i], xj, scale[col], X.cols);
 }
 
 }  // namespace cgscore

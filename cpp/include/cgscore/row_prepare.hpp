@@ -2,7 +2,7 @@
 // (NaN/±Inf or all zeros), the factor that scales each row to unit length, and a 64-bit
 // hash of each normalized row rounded to a grid, for the duplicate check.
 //
-// The rows are never copied: the Gram matrix scales x_i·x_j by s_i s_j itself. That is
+// The rows (float64, float32 or uint8) are never copied: the Gram matrix scales x_i·x_j by s_i s_j itself. That is
 // safe when every row's largest magnitude lies in [2^-250, 2^250] (no product of two
 // entries, and no squared norm, can overflow or lose precision to underflow); outside it
 // the caller normalizes a copy first (`in_range`).
@@ -14,6 +14,7 @@
 
 #include <Eigen/Core>
 
+#include "feature_rows.hpp"
 #include "parallel.hpp"
 #include "splitmix.hpp"
 #include "types.hpp"
@@ -42,8 +43,9 @@ inline std::int64_t grid_key(double x, double s) {
 // A fixed odd multiplier per column, so that the hash depends on positions.
 inline std::uint64_t column_multiplier(std::uint64_t k) { return splitmix64(k) | 1ull; }
 
-inline PreparedRows prepare_rows(const Eigen::Ref<const RowMatrix>& X, const Workers& workers) {
-  const Index n = X.rows(), d = X.cols();
+template <class T>
+PreparedRows prepare_rows(const FeatureRows<T>& X, const Workers& workers) {
+  const Index n = X.rows, d = X.cols;
   PreparedRows out;
   out.scale.setZero(n);
   out.hash.setZero(n);
@@ -52,13 +54,14 @@ inline PreparedRows prepare_rows(const Eigen::Ref<const RowMatrix>& X, const Wor
   Eigen::Matrix<std::uint64_t, Eigen::Dynamic, 1> multipliers(d);
   for (Index k = 0; k < d; ++k) multipliers[k] = column_multiplier(static_cast<std::uint64_t>(k));
   parallel_for(n, workers, [&](Index i) {
-    const double* row = X.data() + i * X.outerStride();
+    const T* row = X.row(i);
     double largest = 0.0, sum_squares = 0.0;
     bool finite = true;
     for (Index k = 0; k < d; ++k) {
-      finite &= std::isfinite(row[k]);
-      largest = std::max(largest, std::fabs(row[k]));
-      sum_squares += row[k] * row[k];
+      const double x = static_cast<double>(row[k]);  // exact for every input type
+      finite &= std::isfinite(x);
+      largest = std::max(largest, std::fabs(x));
+      sum_squares += x * x;
     }
     if (!finite) {
       out.status[i] = kRowNonFinite;
@@ -74,12 +77,17 @@ inline PreparedRows prepare_rows(const Eigen::Ref<const RowMatrix>& X, const Wor
     }
     const double s = 1.0 / std::sqrt(sum_squares);
     std::uint64_t h = 0;
-    for (Index k = 0; k < d; ++k) h += static_cast<std::uint64_t>(grid_key(row[k], s)) * multipliers[k];
+    for (Index k = 0; k < d; ++k)
+      h += static_cast<std::uint64_t>(grid_key(static_cast<double>(row[k]), s)) * multipliers[k];
     out.scale[i] = s;
     out.hash[i] = h;
   });
   out.in_range = n == 0 || outside.maxCoeff() == 0;
   return out;
+}
+
+inline PreparedRows prepare_rows(const Eigen::Ref<const RowMatrix>& X, const Workers& workers) {
+  return prepare_rows(feature_rows(X), workers);
 }
 
 }  // namespace cgscore
