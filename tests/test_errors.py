@@ -133,9 +133,9 @@ def test_too_large_problem_refused_against_available_memory(monkeypatch, rng):
     from cgscore_native import _memory
 
     monkeypatch.setattr(_memory, "available_memory_bytes", lambda: 1024**3)
-    X = rng.normal(size=(20000, 8)).astype(np.float32)
-    # float32 rows are converted: the float64 copy (1.2 MiB) is counted and named
-    expected = r"needs 3\.\d+ GiB \(including a float64 copy of X .*\) but available memory is 1\.00 GiB"
+    X = rng.normal(size=(20000, 8)).astype(np.int64)
+    # int64 rows are converted: the float64 copy (1.2 MiB) is counted and named
+    expected = r"needs 1\.\d+ GiB \(including a copy of X .*\) but available memory is 1\.00 GiB"
     with pytest.raises(MemoryBudgetError, match=expected):
         cg.cg_score_binary(X, np.ones(20000))
 

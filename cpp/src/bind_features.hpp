@@ -26,11 +26,13 @@ inline FeatureType feature_type(const pybind11::array& X) {
   if (X.ndim() != 2) throw py::value_error("X must be a 2-D array (n, d), not " + std::to_string(X.ndim()) + "-D");
   if (!(X.flags() & py::array::c_style))
     throw py::value_error("X must be C-contiguous (np.ascontiguousarray(X) makes it so)");
-  const py::dtype dtype = X.dtype();
-  if (dtype.is(py::dtype::of<double>())) return FeatureType::kFloat64;
-  if (dtype.is(py::dtype::of<float>())) return FeatureType::kFloat32;
-  if (dtype.is(py::dtype::of<std::uint8_t>())) return FeatureType::kUint8;
-  throw py::value_error("X must be float64, float32 or uint8, not " + std::string(py::str(dtype)));
+  // isinstance compares types by equivalence (native byte order included), not by identity:
+  // an unpickled dtype is a different object.
+  if (py::isinstance<py::array_t<double>>(X)) return FeatureType::kFloat64;
+  if (py::isinstance<py::array_t<float>>(X)) return FeatureType::kFloat32;
+  if (py::isinstance<py::array_t<std::uint8_t>>(X)) return FeatureType::kUint8;
+  throw py::value_error("X must be float64, float32 or uint8 in native byte order, not " +
+                        std::string(py::str(X.dtype())));
 }
 
 // body(FeatureRows<T>) with T the array's type. Reads only the array's buffer and shape: safe

@@ -98,12 +98,15 @@ def ntk_cross_gram(A: np.ndarray, B: np.ndarray) -> np.ndarray:
 
 
 def predict_rows(data: UnitRows, rows: np.ndarray, fit: LooFit) -> np.ndarray:
-    """F = H_{rows,S} A: the prediction of the fit on S for rows outside S, in blocks."""
-    out = np.empty((rows.size, fit.alpha.shape[1]))
-    S = data.normalized(fit.rows)
+    """F = H_{rows,S} A: the prediction of the fit on S for rows outside S, in blocks of both
+    (no normalized copy of S, and no cross-Gram block larger than _BLOCK_ROWS²)."""
+    out = np.zeros((rows.size, fit.alpha.shape[1]))
     for start in range(0, rows.size, _BLOCK_ROWS):
         block = rows[start:start + _BLOCK_ROWS]
-        out[start:start + block.size] = ntk_cross_gram(data.normalized(block), S) @ fit.alpha
+        A = data.normalized(block)
+        for s in range(0, fit.rows.size, _BLOCK_ROWS):
+            S = data.normalized(fit.rows[s:s + _BLOCK_ROWS])
+            out[start:start + block.size] += ntk_cross_gram(A, S) @ fit.alpha[s:s + _BLOCK_ROWS]
     return out
 
 

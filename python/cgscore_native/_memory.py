@@ -3,8 +3,9 @@
 The check runs on the shapes, X's dtype and the planned problem sizes alone (labels, ratio,
 repeats, chunk_size: ``_plan.plan_size``), before X is converted, before the problems are
 drawn and before any n×n buffer exists, so a hopeless run is refused in milliseconds with the
-GiB it would need and the ways out. It counts the float64 copy of X when one is made, the
-plan and its results, and on a cluster the rows sent to each worker.
+GiB it would need and the ways out. It counts the copy of X when one is made (none for
+C-contiguous float64, float32 or uint8: the kernel reads those in place), the plan and its
+results, and on a cluster the rows sent to each worker.
 """
 
 from __future__ import annotations
@@ -18,9 +19,19 @@ from .errors import MemoryBudgetError
 
 GIB = 1024**3
 
-# Scratch each kernel thread may hold at once (tiles of the Gram product and of the
-# triangular inverse): a generous bound, small next to the n×n buffer.
-_THREAD_SCRATCH_BYTES = 2 * 256 * 256 * 8
+# Scratch each kernel thread holds: the feature panels of a Gram tile (tile_panels.hpp: float64,
+# the tile's rows and columns × up to 1024 features), or blocks of the factor and inverse.
+_PANEL_DEPTH = 1024
+_FACTOR_SCRATCH_BYTES = 2 * 256 * 256 * 8
+
+
+def thread_scratch_bytes(n: int, d: int) -> int:
+    """Scratch one kernel thread may hold for a problem of n rows: a Gram tile's panels, its
+    rows and columns (1024 + 512 from n = 2048 on, as tiling.hpp's panel_width; else 512 + 256)
+    × up to 1024 features, or the factor's blocks."""
+    tile = 1024 + 512 if n >= 2048 else 512 + 256
+    return max(8 * min(tile, n) * min(d, _PANEL_DEPTH), _FACTOR_SCRATCH_BYTES)
+
 
 _UNITS = {
     "": 1, "b": 1,
@@ -69,20 +80,34 @@ def available_memory_bytes() -> int | None:
         return None
 
 
-def problem_peak_bytes(n: int, d: int, k: int = 1, n_threads: int = 1) -> int:
-    """Peak bytes the kernel allocates for one problem of n rows, d features, k label columns.
+_PAGE = 4096
 
-    The n×n float64 buffer dominates; the problem's copy of its rows (n·d), the label
-    and score columns, the inverse's block scratch (n·128) and per-thread tiles come on top.
+
+def gram_buffer_bytes(n: int) -> int:
+    """Memory the n×n float64 buffer occupies: the kernel only ever writes its lower triangle,
+    and the pages of the upper one are never touched, so never resident (measured: the peak
+    RSS of a problem grows as n²/2, not n²). Each column adds about one partly used page."""
+    return min(8 * n * n, 4 * n * (n + 1) + _PAGE * n)
+
+
+def problem_peak_bytes(n: int, d: int, k: int = 1, n_threads: int = 1, itemsize: int = 8) -> int:
+    """Peak bytes the kernel occupies for one problem of n rows, d features, k label columns.
+
+    The n×n float64 buffer dominates (its lower triangle: ``gram_buffer_bytes``); the
+    problem's copy of its rows (n·d entries of ``itemsize`` bytes: the features' own type),
+    the label and score columns, the inverse's block scratch (n·128) and per-thread panels
+    come on top.
     """
-    return 8 * (n * n + n * d + n * (6 * k + 2) + 128 * n) + max(n_threads, 1) * _THREAD_SCRATCH_BYTES
+    return (gram_buffer_bytes(n) + 8 * (n * (6 * k + 2) + 128 * n) + itemsize * n * d
+            + max(n_threads, 1) * thread_scratch_bytes(n, d))
 
 
-def run_peak_bytes(n_rows: int, d: int, largest_problem: int, k: int = 1, n_threads: int = 1, extra: int = 0) -> int:
+def run_peak_bytes(n_rows: int, d: int, largest_problem: int, k: int = 1, n_threads: int = 1, extra: int = 0,
+                   itemsize: int = 8) -> int:
     """Peak extra bytes of a run above the features: the largest problem's (the features are
-    not copied: the kernel scales their rows itself; the row checks need O(n_rows)), plus
-    ``extra`` (the float64 copy of X when one is made, the plan, data sent to a worker)."""
-    return 16 * n_rows + problem_peak_bytes(largest_problem, d, k, n_threads) + extra
+    not copied: the kernel reads their rows in place; the row checks need O(n_rows)), plus
+    ``extra`` (the copy of X when one is made, the plan, data sent to a worker)."""
+    return 16 * n_rows + problem_peak_bytes(largest_problem, d, k, n_threads, itemsize) + extra
 
 
 # Python objects of one planned problem (its Problem, outcome and report, array headers).
@@ -117,22 +142,24 @@ def check_run_fits(
     use_available: bool = True,
     budget_name: str | None = None,
     extras: dict[str, int] | None = None,
+    itemsize: int = 8,
 ) -> None:
     """Raise MemoryBudgetError if the run cannot fit; allocates nothing.
 
     ``use_available=False`` skips this machine's free memory (the work runs elsewhere, e.g.
     on cluster workers, whose own limit is passed as memory_limit, named by budget_name).
-    ``extras`` names further allocations counted in the need (e.g. "a float64 copy of X").
+    ``extras`` names further allocations counted in the need (e.g. "a copy of X");
+    ``itemsize``: bytes per feature entry as the kernel reads them (8, 4 or 1).
     """
     limit, what = memory_budget(memory_limit, use_available=use_available)
     what = budget_name or what
     extras = {name: b for name, b in (extras or {}).items() if b > 0}
     extra = sum(extras.values())
-    need = run_peak_bytes(n_rows, d, largest_problem, k, n_threads, extra)
+    need = run_peak_bytes(n_rows, d, largest_problem, k, n_threads, extra, itemsize)
     if limit is None or need <= limit:
         return
     also = "".join(f", {name} {_size(b)}" for name, b in extras.items())
-    fitting = _largest_fitting_problem(n_rows, d, k, n_threads, limit - extra)
+    fitting = _largest_fitting_problem(n_rows, d, k, n_threads, limit - extra, itemsize)
     if fitting >= 2:
         chunk_hint = f"chunked mode (chunk_size={fitting} or less fits)"
     else:  # even tiny problems do not fit
@@ -159,16 +186,19 @@ def check_memory(
     *,
     copy_bytes: int = 0,
     plan: int = 0,
+    itemsize: int = 8,
 ) -> None:
     """Refuse a run that cannot fit, here or (with a Dask client) on the cluster's workers.
 
-    ``copy_bytes``: the float64 copy of X the run makes (0 when X is C-contiguous float64);
-    ``plan``: the plan's and results' bytes (``plan_bytes``). Both are held by this process.
-    On a cluster each worker also holds the scattered rows (float64) and their factors."""
+    ``copy_bytes``: the copy of X the run makes (0 when X is C-contiguous float64, float32 or
+    uint8); ``plan``: the plan's and results' bytes (``plan_bytes``). Both are held by this
+    process. ``itemsize``: bytes per entry of X as the kernel reads it. On a cluster each
+    worker also holds the scattered rows (in that type) and their factors."""
     kernel_threads = threads or os.cpu_count() or 1
-    local = {"a float64 copy of X": copy_bytes, "the plan and results": plan}
+    local = {"a copy of X": copy_bytes, "the plan and results": plan}
     if client is None:
-        check_run_fits(n, d, largest, k=k, n_threads=kernel_threads, memory_limit=memory_limit, extras=local)
+        check_run_fits(n, d, largest, k=k, n_threads=kernel_threads, memory_limit=memory_limit, extras=local,
+                       itemsize=itemsize)
         return
     if copy_bytes + plan > 0:  # this process holds the copy and the plan: check them here
         _check_local_extras(local, memory_limit)
@@ -180,7 +210,7 @@ def check_memory(
         name = "the memory limit you set" if user is not None and user <= min(limits) else "a Dask worker's memory limit"
         check_run_fits(
             n, d, largest, k=k, n_threads=kernel_threads, memory_limit=min(limits), use_available=False,
-            budget_name=name, extras={"the rows sent to each worker": 8 * n * d + 8 * n},
+            budget_name=name, extras={"the rows sent to each worker": itemsize * n * d + 8 * n}, itemsize=itemsize,
         )
 
 
@@ -211,8 +241,8 @@ def _ways_out(extras: dict[str, int]) -> str:
     ways = []
     if extras.get("the plan and results", 0) > 0:
         ways.append("fewer repeats")
-    if extras.get("a float64 copy of X", 0) > 0:
-        ways.append("X as C-contiguous float64 (no copy is then made)")
+    if extras.get("a copy of X", 0) > 0:
+        ways.append("X as a C-contiguous float64, float32 or uint8 array (no copy is then made)")
     if extras.get("the rows sent to each worker", 0) > 0:
         ways.append("Dask workers with a larger memory limit")
     return "".join(f"{way}, " for way in ways)
@@ -224,7 +254,8 @@ def _size(nbytes: int) -> str:
     return text if nbytes >= GIB // 100 else f"{text} ({nbytes / 2**20:.1f} MiB)"
 
 
-def _largest_fitting_problem(n_rows: int, d: int, k: int, n_threads: int, limit: int) -> int:
+def _largest_fitting_problem(n_rows: int, d: int, k: int, n_threads: int, limit: int, itemsize: int = 8) -> int:
     if limit <= 0:
         return 0
-    return largest_fitting(lambda size: run_peak_bytes(n_rows, d, size, k, n_threads) <= limit, max(n_rows, 1))
+    fits = lambda size: run_peak_bytes(n_rows, d, size, k, n_threads, itemsize=itemsize) <= limit  # noqa: E731
+    return largest_fitting(fits, max(n_rows, 1))

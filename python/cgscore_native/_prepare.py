@@ -5,7 +5,8 @@ duplicate policy decides the ridge.
 
 One native pass (``_core.prepare_rows``) finds the unusable rows, each row's factor
 1/‖x_i‖ and a hash of the normalized row; the kernel then scales x_i·x_j by those factors
-itself, so X is never copied (only rows of extreme magnitude are normalized in a copy).
+itself, so X is never copied: float32 and uint8 rows are read as they are, converted to
+float64 a panel at a time (only float64 rows of extreme magnitude are normalized in a copy).
 
 Duplicates are rows equal on the 2^-30 grid. Two rows 1 ulp apart can straddle a rounding
 boundary of the native grid (rint), so a second grid offset by half a cell (floor) is hashed
@@ -42,7 +43,7 @@ class UnitRows:
     """The features as the kernel reads them: the rows as given, and the factors that make
     them unit-length (normalized row i is ``X[i] * scale[i]``)."""
 
-    X: np.ndarray  # (n, d) C-contiguous float64
+    X: np.ndarray  # (n, d) C-contiguous float64, float32 or uint8 (the kernel reads each in place)
     scale: np.ndarray  # (n,) float64, 1/‖x_i‖
 
     @property
@@ -50,7 +51,7 @@ class UnitRows:
         return (int(self.X.shape[0]), int(self.X.shape[1]))
 
     def take(self, rows: np.ndarray) -> UnitRows:
-        """The given rows, in that order (a copy; all of them, in order: no copy)."""
+        """The given rows, in that order (a copy in X's own type; all of them, in order: no copy)."""
         if rows.size == self.X.shape[0] and np.array_equal(rows, np.arange(rows.size)):
             return self
         return UnitRows(np.take(self.X, rows, axis=0), self.scale[rows])

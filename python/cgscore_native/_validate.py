@@ -1,4 +1,4 @@
-"""Input checks: features to a finite float64 matrix, labels to class codes or to ±1 columns.
+"""Input checks: features to the matrix the kernel reads (float64, float32 or uint8), labels to class codes or to ±1 columns.
 
 Every error says what is wrong and what to change, and names offending rows.
 """
@@ -56,21 +56,38 @@ def feature_shape(arr: np.ndarray) -> tuple[int, int]:
     return n, int(arr.size // n)
 
 
+# The types the kernel reads in place (converting a panel at a time, exactly).
+KERNEL_DTYPES = (np.dtype(np.float64), np.dtype(np.float32), np.dtype(np.uint8))
+
+
+def kernel_dtype(dtype: np.dtype) -> np.dtype:
+    """The type X is given to the kernel in: its own when the kernel reads it (float64, float32,
+    uint8); float32 for the other types it holds exactly (small integers, float16); else float64."""
+    dtype = np.dtype(dtype)
+    if dtype in KERNEL_DTYPES:
+        return dtype
+    if dtype.kind == "b" or dtype == np.float16 or (dtype.kind in "iu" and dtype.itemsize <= 2):
+        return np.dtype(np.float32)
+    return np.dtype(np.float64)
+
+
 def conversion_bytes(arr: np.ndarray) -> int:
-    """Bytes ``to_float64`` allocates: 0 when X is already C-contiguous float64, else one n×d float64 copy."""
-    if arr.dtype == np.float64 and arr.flags.c_contiguous:
+    """Bytes ``to_kernel_rows`` allocates: 0 when X is already C-contiguous float64, float32 or
+    uint8, else one n×d copy in ``kernel_dtype``."""
+    if arr.dtype in KERNEL_DTYPES and arr.flags.c_contiguous:
         return 0
     n, d = feature_shape(arr)
-    return 8 * n * d
+    return kernel_dtype(arr.dtype).itemsize * n * d
 
 
-def to_float64(arr: np.ndarray) -> np.ndarray:
-    """A ``feature_array`` as a C-contiguous float64 (n, d) matrix: a view when it already is one,
-    else exactly one copy (``conversion_bytes``), with no intermediate copy in X's dtype."""
+def to_kernel_rows(arr: np.ndarray) -> np.ndarray:
+    """A ``feature_array`` as the C-contiguous (n, d) matrix the kernel reads: a view when it
+    already is one, else exactly one copy (``conversion_bytes``), never a float64 copy of
+    float32 or uint8 data."""
     n, d = feature_shape(arr)
     if conversion_bytes(arr) == 0:
         return arr.reshape(n, d)
-    out = np.empty((n, d), dtype=np.float64)
+    out = np.empty((n, d), dtype=kernel_dtype(arr.dtype))
     out.reshape(arr.shape)[...] = arr
     return out
 
@@ -79,8 +96,9 @@ def as_feature_matrix(X: Any) -> np.ndarray:
     """Return X as a C-contiguous float64 (n, d) array, one flattened instance per row.
 
     Shapes and types are checked here; values (NaN, zero rows) by ``check_finite_nonzero``.
-    Callers that check memory first use ``feature_array``, then ``to_float64``."""
-    return to_float64(feature_array(X))
+    The scoring API instead uses ``feature_array``, then ``to_kernel_rows`` (no float64 copy)."""
+    arr = feature_array(X)
+    return np.ascontiguousarray(arr.reshape(feature_shape(arr)), dtype=np.float64)
 
 
 def check_finite_nonzero(X: np.ndarray) -> None:

@@ -40,9 +40,10 @@ from ._validate import (
     check_protocol_args,
     check_threads,
     conversion_bytes,
+    kernel_dtype,
     feature_array,
     feature_shape,
-    to_float64,
+    to_kernel_rows,
 )
 from .checkpoint import Checkpoint, fingerprint, stored_entropy
 from .errors import SingularGramError
@@ -73,7 +74,9 @@ def score(
     Parameters
     ----------
     X : array-like, shape (n, ...)
-        Instances of any shape; each is flattened, converted to float64 and normalized to unit length.
+        Instances of any shape; each is flattened and normalized to unit length. C-contiguous
+        uint8, float32 and float64 arrays are read in place (no float64 copy; the same scores as
+        the same values in float64); other types are copied once.
     labels : array-like of hashable, shape (n,)
         Class labels (ints, strings, ...); at least two distinct values.
     ratio : float
@@ -105,8 +108,8 @@ def score(
         A budget for the run, in bytes or as a string like "4GiB" or "500MB". The run is refused
         up front, before anything large is allocated (before X is converted and before the
         problems are drawn), if its peak exceeds the budget or the available memory: the largest
-        problem's n×n buffer and its copy of its rows, the float64 copy of X (none when X is
-        C-contiguous float64), the plan and per-repeat results (``repeats`` × rows), and on a
+        problem's n×n buffer and its copy of its rows, any copy of X (none when X is C-contiguous
+        uint8, float32 or float64), the plan and per-repeat results (``repeats`` × rows), and on a
         cluster each worker's copy of the rows against the workers' memory limit.
         MemoryBudgetError says what it needs and what to do.
     progress : bool
@@ -142,13 +145,14 @@ def score(
     check_memory(
         n, d, size.largest, threads, memory_limit, client,
         copy_bytes=conversion_bytes(Xa), plan=plan_bytes(size.n_problems, size.total_rows, n, size.repeats, subterms),
+        itemsize=kernel_dtype(Xa.dtype).itemsize,
     )
     entropy = _run_entropy(seed, checkpoint)
     problems = plan_problems(
         codes, classes.size, ratio=float(ratio), repeats=int(repeats), entropy=entropy, chunk_size=chunk_size
     )
 
-    data, groups = prepare_features(to_float64(Xa), threads)
+    data, groups = prepare_features(to_kernel_rows(Xa), threads)
     del Xa
     conflicting = conflicting_groups(groups, codes)
     used_ridge = duplicate_policy(
@@ -262,8 +266,9 @@ def cg_score_binary(
     n, d = feature_shape(Xa)
     Y = as_signed_labels(y, n)
     threads = check_threads(n_threads)
-    check_memory(n, d, n, threads, memory_limit, k=Y.shape[1] if Y.ndim == 2 else 1, copy_bytes=conversion_bytes(Xa))
-    data, groups = prepare_features(to_float64(Xa), threads)
+    check_memory(n, d, n, threads, memory_limit, k=Y.shape[1] if Y.ndim == 2 else 1, copy_bytes=conversion_bytes(Xa),
+                 itemsize=kernel_dtype(Xa.dtype).itemsize)
+    data, groups = prepare_features(to_kernel_rows(Xa), threads)
     del Xa
     used_ridge = duplicate_policy(groups, conflicting_groups(groups, Y), duplicates, ridge)
     try:

@@ -26,7 +26,9 @@ from ._memory import check_memory, memory_budget, parse_memory_limit, run_peak_b
 from ._plan import resolve_seed, stratified_chunks
 from ._prepare import UnitRows, prepare_features
 from ._progress import progress_bar
-from ._validate import as_label_codes, check_threads, conversion_bytes, feature_array, feature_shape, format_rows, to_float64
+from ._validate import (
+    as_label_codes, check_threads, conversion_bytes, feature_array, feature_shape, format_rows, kernel_dtype, to_kernel_rows,
+)
 from .checkpoint import Checkpoint, fingerprint, stored_entropy
 from .diagnosis_result import Diagnosis
 from .errors import CheckpointMismatchError, DuplicatesWarning, SingularGramError
@@ -80,7 +82,9 @@ def diagnose(
     Parameters
     ----------
     X : array-like, shape (n, ...)
-        Instances of any shape; each is flattened, converted to float64 and normalized to unit length.
+        Instances of any shape; each is flattened and normalized to unit length. C-contiguous
+        uint8, float32 and float64 arrays are read in place (no float64 copy; the same scores as
+        the same values in float64); other types are copied once.
     labels : array-like of hashable, shape (n,)
         The given class labels; at least two distinct values.
     ridge : float or "auto"
@@ -146,9 +150,9 @@ def diagnose(
     K = classes.size
 
     kernel_threads = threads or os.cpu_count() or 1
-    copy = conversion_bytes(Xa)
-    chunk = _plan_chunk_size(n, d, K, kernel_threads, chunk_size, memory_limit, client, copy)
-    check_memory(n, d, min(chunk or n, n), threads, memory_limit, client, k=K, copy_bytes=copy)
+    copy, itemsize = conversion_bytes(Xa), kernel_dtype(Xa.dtype).itemsize
+    chunk = _plan_chunk_size(n, d, K, kernel_threads, chunk_size, memory_limit, client, copy, itemsize)
+    check_memory(n, d, min(chunk or n, n), threads, memory_limit, client, k=K, copy_bytes=copy, itemsize=itemsize)
     if chunk is None:
         partitions = [[np.arange(n)]]
         entropy = None
@@ -157,7 +161,7 @@ def diagnose(
         entropy = _run_entropy(seed, checkpoint)
         partitions = [stratified_chunks(codes, K, chunk, np.random.default_rng([entropy, r])) for r in range(repeats)]
 
-    data, groups = prepare_features(to_float64(Xa), threads)
+    data, groups = prepare_features(to_kernel_rows(Xa), threads)
     del Xa
     if groups:
         grid = [lam for lam in grid if lam > 0] or [DUPLICATE_RIDGE]
@@ -369,7 +373,8 @@ def _auto_share(noise: float) -> float:
 
 
 def _plan_chunk_size(
-    n: int, d: int, K: int, threads: int, chunk_size, memory_limit, client: Any = None, copy_bytes: int = 0
+    n: int, d: int, K: int, threads: int, chunk_size, memory_limit, client: Any = None, copy_bytes: int = 0,
+    itemsize: int = 8,
 ) -> int | None:
     """The chunk size: the user's, or None (whole data) when that fits, else the largest that fits
     (here, or with a client on the workers: their memory limit and the user's budget)."""
@@ -385,13 +390,13 @@ def _plan_chunk_size(
     if client is None:
         limit = None if limit is None else limit - copy_bytes  # this process holds the copy of X too
     else:
-        limit = None if limit is None else limit - 8 * n * d - 8 * n  # each worker holds the rows sent to it
-    if limit is None or run_peak_bytes(n, d, n, K, threads) <= limit:
+        limit = None if limit is None else limit - itemsize * n * d - 8 * n  # each worker holds the rows sent to it
+    if limit is None or run_peak_bytes(n, d, n, K, threads, itemsize=itemsize) <= limit:
         return None
     lo, hi = 0, n
     while lo < hi:
         mid = (lo + hi + 1) // 2
-        if run_peak_bytes(n, d, mid, K, threads) <= limit:
+        if run_peak_bytes(n, d, mid, K, threads, itemsize=itemsize) <= limit:
             lo = mid
         else:
             hi = mid - 1
