@@ -40,9 +40,9 @@ from ._validate import (
     check_protocol_args,
     check_threads,
     conversion_bytes,
-    kernel_dtype,
     feature_array,
     feature_shape,
+    kernel_dtype,
     to_kernel_rows,
 )
 from .checkpoint import Checkpoint, fingerprint, stored_entropy

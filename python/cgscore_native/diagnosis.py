@@ -27,7 +27,14 @@ from ._plan import resolve_seed, stratified_chunks
 from ._prepare import UnitRows, prepare_features
 from ._progress import progress_bar
 from ._validate import (
-    as_label_codes, check_threads, conversion_bytes, feature_array, feature_shape, format_rows, kernel_dtype, to_kernel_rows,
+    as_label_codes,
+    check_threads,
+    conversion_bytes,
+    feature_array,
+    feature_shape,
+    format_rows,
+    kernel_dtype,
+    to_kernel_rows,
 )
 from .checkpoint import Checkpoint, fingerprint, stored_entropy
 from .diagnosis_result import Diagnosis
