@@ -7,21 +7,25 @@ feature panel at a time, so no float64 copy of X is made. Per input type this pr
   rounds, the types alternating so a busy machine's drifts hit them alike, and the ratio to
   float64;
 - in a fresh process per type, the peak resident memory above the inputs, the planner's
-  estimate for the run, and their ratio (glibc is told to map every block of 64 KiB or more
-  on its own, so memory freed earlier is not reused unseen);
+  estimate for the run (``cg_score_binary`` reads X's rows in place: no copy of them), and
+  their ratio;
 - the size of X as given, and the float64 copy a version that converted X would have made.
 
 Scores are checked bit-identical across the types (the conversions are exact).
 
     python bench/compact_inputs.py                      # n = 5000, d = 3072, 3 rounds
     python bench/compact_inputs.py --n 3000 --rounds 5
+    python bench/compact_inputs.py --cifar uint8,float64   # the CIFAR-shaped protocol per type
+
+``--cifar`` runs ``cg_score(X, labels, seed=0)`` on 50 000 × 3072 image-like pixels, 10 classes
+× 5000, one repeat (10 problems of n = 10 000), once per type given, after numpy's dgemm rate.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
+import os
 import subprocess
 import sys
 import time
@@ -29,6 +33,9 @@ import time
 import numpy as np
 
 import cgscore_native as cg
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from measure import dgemm_rate  # noqa: E402
 
 TYPES = ("uint8", "float32", "float64")
 
@@ -48,15 +55,14 @@ with open("/proc/self/clear_refs", "w") as f:
     f.write("5")  # the peak resident set restarts from here
 base = status("VmRSS")
 cg.cg_score_binary(X, y, n_threads=threads)
-print(status("VmHWM") - base, run_peak_bytes(n, d, n, 1, threads, itemsize=X.itemsize))
+print(status("VmHWM") - base, run_peak_bytes(n, d, n, 1, threads, row_bytes=0))
 """
 
 
 def peak_memory(n: int, d: int, dtype: str, threads: int) -> tuple[int, int]:
     """(measured peak bytes above the inputs, the planner's estimate), in a fresh process."""
-    env = dict(os.environ, MALLOC_MMAP_THRESHOLD_="65536", MALLOC_TRIM_THRESHOLD_="65536")
     out = subprocess.run([sys.executable, "-c", _PEAK, str(n), str(d), dtype, str(threads)],
-                         capture_output=True, text=True, check=True, env=env)
+                         capture_output=True, text=True, check=True)
     measured, estimate = map(int, out.stdout.split())
     return measured, estimate
 
@@ -67,7 +73,11 @@ def main() -> None:
     parser.add_argument("--d", type=int, default=3072)
     parser.add_argument("--rounds", type=int, default=3, help="timed rounds per type; the median is shown")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--cifar", default="", help="types for the CIFAR-shaped protocol, e.g. uint8,float64")
     args = parser.parse_args()
+    if args.cifar:
+        cifar(args.cifar.split(","), args.threads)
+        return
     n, d = args.n, args.d
     pixels = np.random.default_rng(0).integers(0, 256, size=(n, d), dtype=np.uint8)  # image-like: non-negative
     X = {t: pixels.astype(t) for t in TYPES}
@@ -91,6 +101,20 @@ def main() -> None:
         seconds = statistics.median(times[t])
         print(f"{t:>8} {X[t].nbytes / 2**20:8.1f} {copy / 2**20:13.1f} {seconds:8.2f} {seconds / base:7.3f} "
               f"{measured / 2**20:9.1f} {estimate / 2**20:12.1f} {measured / estimate:9.3f}")
+
+
+def cifar(types: list[str], threads: int) -> None:
+    """The CIFAR-shaped protocol on image-like pixels, once per type."""
+    pixels = np.random.default_rng(0).integers(0, 256, size=(50_000, 3072), dtype=np.uint8)
+    labels = np.repeat(np.arange(10), 5000)
+    for t in types:
+        X = pixels.astype(t)
+        rate = dgemm_rate()
+        start = time.perf_counter()
+        scores = cg.cg_score(X, labels, seed=0, n_threads=threads)
+        elapsed = time.perf_counter() - start
+        print(f"CIFAR-shaped, {t}: {elapsed:.1f} s (numpy dgemm {rate:.0f} GFLOP/s before it; "
+              f"scores finite: {bool(np.isfinite(scores).all())})", flush=True)
 
 
 if __name__ == "__main__":

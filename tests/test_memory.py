@@ -36,7 +36,7 @@ def test_peak_is_dominated_by_the_gram_buffer():
     assert 4 * n * (n + 1) <= problem_peak_bytes(n, 100) < 8 * n * n  # the lower triangle is all that is touched
     assert run_peak_bytes(n, 100, 1000) < problem_peak_bytes(n, 100)
     # uint8 rows are read in place: the problem's copy of its rows is 1 byte per entry.
-    assert problem_peak_bytes(n, 3072) - problem_peak_bytes(n, 3072, itemsize=1) == 7 * n * 3072
+    assert problem_peak_bytes(n, 3072) - problem_peak_bytes(n, 3072, row_bytes=1) == 7 * n * 3072
 
 
 def test_huge_problem_is_refused_before_allocating(monkeypatch):
@@ -135,7 +135,7 @@ def test_a_copy_is_counted_by_the_check_and_compact_rows_need_none(rng):
     n, d = 400, 2000
     X = rng.integers(1, 256, size=(n, d)).astype(np.float64)
     y = np.where(np.arange(n) % 2 == 1, 1.0, -1.0)
-    budget = run_peak_bytes(n, d, n, n_threads=1) + 8 * n * d // 2  # the run fits; a float64 copy does not
+    budget = run_peak_bytes(n, d, n, n_threads=1, row_bytes=0) + 8 * n * d // 2  # the run fits; a float64 copy does not
     reference = cg.cg_score_binary(X, y, n_threads=1, memory_limit=budget)
     # uint8 and float32 rows are read in place: no copy, and the same scores bit for bit.
     for compact in (X.astype(np.uint8), X.astype(np.float32)):
@@ -234,7 +234,7 @@ with open("/proc/self/clear_refs", "w") as f:
 base = status("VmRSS")
 cg.score(X, labels, seed=0, n_threads=2)
 size = plan_size(labels, 2, ratio=1.0, repeats=1, chunk_size=None)
-estimate = run_peak_bytes(n, d, size.largest, 1, 2, itemsize=X.itemsize) + plan_bytes(size.n_problems, size.total_rows, n, 1)
+estimate = run_peak_bytes(n, d, size.largest, 1, 2, row_bytes=X.itemsize) + plan_bytes(size.n_problems, size.total_rows, n, 1)
 print(status("VmHWM") - base, estimate)
 """
 
@@ -250,22 +250,20 @@ def _can_reset_peak_rss() -> bool:
 
 
 @pytest.mark.skipif(not _can_reset_peak_rss(), reason="needs Linux's /proc/self/clear_refs to measure a peak")
-@pytest.mark.parametrize("dtype, kind", [("uint8", "image"), ("float32", "image"), ("float32", "centred"),
-                                         ("float64", "image"), ("float64", "centred")])
-def test_the_planned_peak_bounds_the_measured_one_closely(dtype, kind):
-    """Peak memory above the inputs (n = 3000, d = 3072, 2 threads) against the planner's estimate.
+@pytest.mark.parametrize("dtype, kind", [("uint8", "image"), ("float32", "centred"), ("float64", "image"),
+                                         ("float64", "centred")])
+def test_the_planned_peak_matches_the_measured_one(dtype, kind):
+    """Peak memory above the inputs of ``score`` (n = 5000, d = 3072, 2 threads) within 15 % below
+    and 5 % above the planner's estimate, for every input type (measured: 0.91–0.98).
 
-    The estimate counts every buffer at its largest, so it bounds the peak; measured here it
-    is 0.86–0.95 of it (the threads' largest tile panels are freed before the n×n buffer is
-    full). glibc is told to map every block of 64 KiB or more on its own, so that memory freed
-    by earlier work is not reused unseen and the resident peak is the run's own."""
-    import os
+    The estimate counts every buffer at its largest, as if each were resident at once; which
+    freed blocks glibc hands back and which it reuses decides how close the peak comes (at
+    n = 3000 it is 0.68–0.80 of the estimate; never above it in any case measured)."""
     import subprocess
     import sys
 
-    env = dict(os.environ, MALLOC_MMAP_THRESHOLD_="65536", MALLOC_TRIM_THRESHOLD_="65536")
-    out = subprocess.run([sys.executable, "-c", _PEAK_SCRIPT, "3000", "3072", dtype, kind],
-                         capture_output=True, text=True, check=True, timeout=300, env=env)
+    out = subprocess.run([sys.executable, "-c", _PEAK_SCRIPT, "5000", "3072", dtype, kind],
+                         capture_output=True, text=True, check=True, timeout=300)
     measured, estimate = map(int, out.stdout.split())
-    assert 0.8 * estimate <= measured <= 1.05 * estimate, (
+    assert 0.85 * estimate <= measured <= 1.05 * estimate, (
         f"measured {measured / 2**20:.1f} MiB, planned {estimate / 2**20:.1f} MiB")

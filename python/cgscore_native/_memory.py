@@ -90,24 +90,32 @@ def gram_buffer_bytes(n: int) -> int:
     return min(8 * n * n, 4 * n * (n + 1) + _PAGE * n)
 
 
-def problem_peak_bytes(n: int, d: int, k: int = 1, n_threads: int = 1, itemsize: int = 8) -> int:
+def problem_peak_bytes(n: int, d: int, k: int = 1, n_threads: int = 1, row_bytes: int = 8) -> int:
     """Peak bytes the kernel occupies for one problem of n rows, d features, k label columns.
 
     The n×n float64 buffer dominates (its lower triangle: ``gram_buffer_bytes``); the
-    problem's copy of its rows (n·d entries of ``itemsize`` bytes: the features' own type),
+    problem's copy of its rows (n·d entries of ``row_bytes`` bytes: the features' own type;
+    0 when the problem reads X's rows in place),
     the label and score columns, the inverse's block scratch (n·128) and per-thread panels
     come on top.
     """
-    return (gram_buffer_bytes(n) + 8 * (n * (6 * k + 2) + 128 * n) + itemsize * n * d
+    return (gram_buffer_bytes(n) + 8 * (n * (6 * k + 2) + 128 * n) + row_bytes * n * d
             + max(n_threads, 1) * thread_scratch_bytes(n, d))
 
 
+# The duplicate check hashes X a block of at most 2^20 entries at a time: a float64 block and
+# its int64 keys. glibc keeps such freed blocks resident for reuse, so they count at the peak.
+_HASH_BLOCK_ENTRIES = 1 << 20
+
+
 def run_peak_bytes(n_rows: int, d: int, largest_problem: int, k: int = 1, n_threads: int = 1, extra: int = 0,
-                   itemsize: int = 8) -> int:
+                   row_bytes: int = 8) -> int:
     """Peak extra bytes of a run above the features: the largest problem's (the features are
-    not copied: the kernel reads their rows in place; the row checks need O(n_rows)), plus
-    ``extra`` (the copy of X when one is made, the plan, data sent to a worker)."""
-    return 16 * n_rows + problem_peak_bytes(largest_problem, d, k, n_threads, itemsize) + extra
+    not copied: the kernel reads their rows in place; the row checks need O(n_rows) and the
+    duplicate check's blocks), plus ``extra`` (the copy of X when one is made, the plan, data
+    sent to a worker)."""
+    hashing = 16 * min(_HASH_BLOCK_ENTRIES, n_rows * d)
+    return 16 * n_rows + hashing + problem_peak_bytes(largest_problem, d, k, n_threads, row_bytes) + extra
 
 
 # Python objects of one planned problem (its Problem, outcome and report, array headers).
@@ -142,24 +150,24 @@ def check_run_fits(
     use_available: bool = True,
     budget_name: str | None = None,
     extras: dict[str, int] | None = None,
-    itemsize: int = 8,
+    row_bytes: int = 8,
 ) -> None:
     """Raise MemoryBudgetError if the run cannot fit; allocates nothing.
 
     ``use_available=False`` skips this machine's free memory (the work runs elsewhere, e.g.
     on cluster workers, whose own limit is passed as memory_limit, named by budget_name).
     ``extras`` names further allocations counted in the need (e.g. "a copy of X");
-    ``itemsize``: bytes per feature entry as the kernel reads them (8, 4 or 1).
+    ``row_bytes``: bytes per entry of a problem's copy of its rows (``problem_peak_bytes``).
     """
     limit, what = memory_budget(memory_limit, use_available=use_available)
     what = budget_name or what
     extras = {name: b for name, b in (extras or {}).items() if b > 0}
     extra = sum(extras.values())
-    need = run_peak_bytes(n_rows, d, largest_problem, k, n_threads, extra, itemsize)
+    need = run_peak_bytes(n_rows, d, largest_problem, k, n_threads, extra, row_bytes)
     if limit is None or need <= limit:
         return
     also = "".join(f", {name} {_size(b)}" for name, b in extras.items())
-    fitting = _largest_fitting_problem(n_rows, d, k, n_threads, limit - extra, itemsize)
+    fitting = _largest_fitting_problem(n_rows, d, k, n_threads, limit - extra, row_bytes)
     if fitting >= 2:
         chunk_hint = f"chunked mode (chunk_size={fitting} or less fits)"
     else:  # even tiny problems do not fit
@@ -187,18 +195,21 @@ def check_memory(
     copy_bytes: int = 0,
     plan: int = 0,
     itemsize: int = 8,
+    rows_in_place: bool = False,
 ) -> None:
     """Refuse a run that cannot fit, here or (with a Dask client) on the cluster's workers.
 
     ``copy_bytes``: the copy of X the run makes (0 when X is C-contiguous float64, float32 or
     uint8); ``plan``: the plan's and results' bytes (``plan_bytes``). Both are held by this
-    process. ``itemsize``: bytes per entry of X as the kernel reads it. On a cluster each
-    worker also holds the scattered rows (in that type) and their factors."""
+    process. ``itemsize``: bytes per entry of X as the kernel reads it; ``rows_in_place``: the
+    problem is all of X's rows in order, so it copies none. On a cluster each worker also holds
+    the scattered rows (in that type) and their factors."""
+    row_bytes = 0 if rows_in_place else itemsize
     kernel_threads = threads or os.cpu_count() or 1
     local = {"a copy of X": copy_bytes, "the plan and results": plan}
     if client is None:
         check_run_fits(n, d, largest, k=k, n_threads=kernel_threads, memory_limit=memory_limit, extras=local,
-                       itemsize=itemsize)
+                       row_bytes=row_bytes)
         return
     if copy_bytes + plan > 0:  # this process holds the copy and the plan: check them here
         _check_local_extras(local, memory_limit)
@@ -210,7 +221,7 @@ def check_memory(
         name = "the memory limit you set" if user is not None and user <= min(limits) else "a Dask worker's memory limit"
         check_run_fits(
             n, d, largest, k=k, n_threads=kernel_threads, memory_limit=min(limits), use_available=False,
-            budget_name=name, extras={"the rows sent to each worker": itemsize * n * d + 8 * n}, itemsize=itemsize,
+            budget_name=name, extras={"the rows sent to each worker": itemsize * n * d + 8 * n}, row_bytes=row_bytes,
         )
 
 
@@ -254,8 +265,8 @@ def _size(nbytes: int) -> str:
     return text if nbytes >= GIB // 100 else f"{text} ({nbytes / 2**20:.1f} MiB)"
 
 
-def _largest_fitting_problem(n_rows: int, d: int, k: int, n_threads: int, limit: int, itemsize: int = 8) -> int:
+def _largest_fitting_problem(n_rows: int, d: int, k: int, n_threads: int, limit: int, row_bytes: int = 8) -> int:
     if limit <= 0:
         return 0
-    fits = lambda size: run_peak_bytes(n_rows, d, size, k, n_threads, itemsize=itemsize) <= limit  # noqa: E731
+    fits = lambda size: run_peak_bytes(n_rows, d, size, k, n_threads, row_bytes=row_bytes) <= limit  # noqa: E731
     return largest_fitting(fits, max(n_rows, 1))

@@ -267,7 +267,7 @@ def cg_score_binary(
     Y = as_signed_labels(y, n)
     threads = check_threads(n_threads)
     check_memory(n, d, n, threads, memory_limit, k=Y.shape[1] if Y.ndim == 2 else 1, copy_bytes=conversion_bytes(Xa),
-                 itemsize=kernel_dtype(Xa.dtype).itemsize)
+                 itemsize=kernel_dtype(Xa.dtype).itemsize, rows_in_place=True)
     data, groups = prepare_features(to_kernel_rows(Xa), threads)
     del Xa
     used_ridge = duplicate_policy(groups, conflicting_groups(groups, Y), duplicates, ridge)

@@ -398,12 +398,12 @@ def _plan_chunk_size(
         limit = None if limit is None else limit - copy_bytes  # this process holds the copy of X too
     else:
         limit = None if limit is None else limit - itemsize * n * d - 8 * n  # each worker holds the rows sent to it
-    if limit is None or run_peak_bytes(n, d, n, K, threads, itemsize=itemsize) <= limit:
+    if limit is None or run_peak_bytes(n, d, n, K, threads, row_bytes=itemsize) <= limit:
         return None
     lo, hi = 0, n
     while lo < hi:
         mid = (lo + hi + 1) // 2
-        if run_peak_bytes(n, d, mid, K, threads, itemsize=itemsize) <= limit:
+        if run_peak_bytes(n, d, mid, K, threads, row_bytes=itemsize) <= limit:
             lo = mid
         else:
             hi = mid - 1
