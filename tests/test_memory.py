@@ -214,14 +214,14 @@ def test_the_rows_sent_to_each_worker_are_counted():
 
 _PEAK_SCRIPT = """
 import sys, numpy as np, cgscore_native as cg
-from cgscore_native._memory import run_peak_bytes, plan_bytes
+from cgscore_native._memory import plan_bytes, run_peak_bytes
 from cgscore_native._plan import plan_size
 
 def status(field):
     with open("/proc/self/status") as f:
         return next(int(line.split()[1]) * 1024 for line in f if line.startswith(field))
 
-n, d, dtype, kind = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
+n, d, dtype, kind, entry = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
 rng = np.random.default_rng(0)
 if kind == "image":  # non-negative pixels: every tile concentrated (the shifted-rows path)
     X = rng.integers(0, 256, size=(n, d), dtype=np.uint8).astype(dtype)
@@ -232,9 +232,14 @@ cg.score(X[:300], labels[:300], seed=0, n_threads=2)  # loads the BLAS, starts t
 with open("/proc/self/clear_refs", "w") as f:
     f.write("5")  # resets the peak resident set (VmHWM) to the current one
 base = status("VmRSS")
-cg.score(X, labels, seed=0, n_threads=2)
-size = plan_size(labels, 2, ratio=1.0, repeats=1, chunk_size=None)
-estimate = run_peak_bytes(n, d, size.largest, 1, 2, row_bytes=X.itemsize) + plan_bytes(size.n_problems, size.total_rows, n, 1)
+if entry == "score":  # two problems, each a copy of its rows in X's type
+    cg.score(X, labels, seed=0, n_threads=2)
+    size = plan_size(labels, 2, ratio=1.0, repeats=1, chunk_size=None)
+    estimate = (run_peak_bytes(n, d, size.largest, 1, 2, row_bytes=X.itemsize)
+                + plan_bytes(size.n_problems, size.total_rows, n, 1))
+else:  # one problem reading X's rows in place
+    cg.cg_score_binary(X, np.where(labels == 1, 1, -1), n_threads=2)
+    estimate = run_peak_bytes(n, d, n, 1, 2, row_bytes=0)
 print(status("VmHWM") - base, estimate)
 """
 
@@ -250,20 +255,23 @@ def _can_reset_peak_rss() -> bool:
 
 
 @pytest.mark.skipif(not _can_reset_peak_rss(), reason="needs Linux's /proc/self/clear_refs to measure a peak")
-@pytest.mark.parametrize("dtype, kind", [("uint8", "image"), ("float32", "centred"), ("float64", "image"),
-                                         ("float64", "centred")])
-def test_the_planned_peak_matches_the_measured_one(dtype, kind):
-    """Peak memory above the inputs of ``score`` (n = 5000, d = 3072, 2 threads) within 15 % below
-    and 5 % above the planner's estimate, for every input type (measured: 0.91–0.98).
+@pytest.mark.parametrize("entry, dtype, kind", [("cg_score_binary", "uint8", "image"), ("cg_score_binary", "float32", "centred"),
+                                                ("cg_score_binary", "float64", "image"), ("score", "uint8", "image"),
+                                                ("score", "float64", "centred")])
+def test_the_planned_peak_matches_the_measured_one(entry, dtype, kind):
+    """Peak memory above the inputs (n = 5000, d = 3072, 2 threads) against the planner's estimate,
+    for every input type, in fresh processes: at most 5 % above it, and at least 80 % of it
+    (measured: 0.84–0.98).
 
-    The estimate counts every buffer at its largest, as if each were resident at once; which
-    freed blocks glibc hands back and which it reuses decides how close the peak comes (at
-    n = 3000 it is 0.68–0.80 of the estimate; never above it in any case measured)."""
+    The estimate counts every buffer as resident at once; glibc may hand freed blocks (the
+    duplicate check's) back or reuse them for the kernel's panels, which decides how close the
+    peak comes: at n = 2000–3000, where those blocks weigh more beside the n×n buffer, the
+    peak is 0.65–0.80 of the estimate."""
     import subprocess
     import sys
 
-    out = subprocess.run([sys.executable, "-c", _PEAK_SCRIPT, "5000", "3072", dtype, kind],
+    out = subprocess.run([sys.executable, "-c", _PEAK_SCRIPT, "5000", "3072", dtype, kind, entry],
                          capture_output=True, text=True, check=True, timeout=300)
     measured, estimate = map(int, out.stdout.split())
-    assert 0.85 * estimate <= measured <= 1.05 * estimate, (
+    assert 0.8 * estimate <= measured <= 1.05 * estimate, (
         f"measured {measured / 2**20:.1f} MiB, planned {estimate / 2**20:.1f} MiB")

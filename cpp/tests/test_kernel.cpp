@@ -157,7 +157,8 @@ void test_gram_matches_reference_on_offset_data() {
   std::vector<double> out(64 * 64);
   const Tile tile{0, 0, 64, 64};
   const Vector scale = inverse_norms(X);
-  TileScratch scratch(tile, X.cols());
+  PanelPool pool;
+  TileScratch scratch(tile, X.cols(), pool);
   CHECK(centred_tile(feature_rows(X), scale.data(), tile, out.data(), 64, scratch, naive));
   const RowMatrix centred = gaussian_rows(300, 64, 3);
   const Vector centred_scale = inverse_norms(centred);

@@ -30,6 +30,7 @@ double build_ntk_gram_blas(const BlasLibrary& blas, const FeatureRows<T>& X, con
   const std::vector<Tile> tiles = lower_panels(X.rows, width, 2 * width);
   const std::vector<Index> order = largest_first(tiles);
   TiledL1Norm norm(tiles);
+  PanelPool panels;  // freed when the Gram matrix is done
   run_blocks(static_cast<Index>(tiles.size()), workers, [&](Index next) {
     const Index t = order[next];
     const Tile& tile = tiles[t];
@@ -45,7 +46,7 @@ double build_ntk_gram_blas(const BlasLibrary& blas, const FeatureRows<T>& X, con
         blas.dgemm("T", "N", &rows, &cols, &w, &one, A, &la, B, &lb, &beta, out, &ldh, 1, 1);
       }
     };
-    TileScratch scratch(tile, X.cols);
+    TileScratch scratch(tile, X.cols, panels);
     // Concentrated tiles: the same products on the rows shifted to their centre (centred_tile.hpp).
     if (!centred_tile(X, scale.data(), tile, out, ldh, scratch, multiply)) {
       tile_product(X, tile, scratch, multiply);

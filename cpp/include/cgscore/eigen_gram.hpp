@@ -30,6 +30,7 @@ double build_ntk_gram(const FeatureRows<T>& X, const Eigen::Ref<const Vector>& s
   const Index n = X.rows;
   const std::vector<Tile> tiles = lower_tiles(n, kGramTile);
   TiledL1Norm norm(tiles);
+  PanelPool panels;  // freed when the Gram matrix is done
   parallel_for(static_cast<Index>(tiles.size()), workers, [&](Index t) {
     const Tile& tile = tiles[t];
     auto block = H.block(tile.row, tile.col, tile.rows, tile.cols);
@@ -41,7 +42,7 @@ double build_ntk_gram(const FeatureRows<T>& X, const Eigen::Ref<const Vector>& s
         block.noalias() += rows * cols.transpose();
       }
     };
-    TileScratch scratch(tile, X.cols);
+    TileScratch scratch(tile, X.cols, panels);
     if (!centred_tile(X, scale.data(), tile, block.data(), H.outerStride(), scratch, multiply)) {
       tile_product(X, tile, scratch, multiply);
       for (Index j = 0; j < tile.cols; ++j) {  // while the tile is hot

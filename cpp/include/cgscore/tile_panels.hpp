@@ -6,7 +6,9 @@
 
 #include <algorithm>
 #include <memory>
+#include <mutex>
 #include <type_traits>
+#include <vector>
 
 #include "feature_rows.hpp"
 #include "tiling.hpp"
@@ -16,24 +18,62 @@ namespace cgscore {
 
 constexpr Index kPanelDepth = 1024;  // features per panel
 
+// The panel buffers of one Gram step, kept until the step ends: a tile borrows one and gives
+// it back, so a step allocates about one buffer per thread, once (the largest tiles go
+// first), and what it holds does not depend on what the allocator does with freed blocks.
+class PanelPool {
+ public:
+  struct Buffer {
+    std::unique_ptr<double[]> data;
+    Index size = 0;
+  };
+  Buffer take(Index size) {
+    Buffer buffer;
+    {
+      const std::lock_guard<std::mutex> lock(mutex_);
+      if (!free_.empty()) {
+        buffer = std::move(free_.back());
+        free_.pop_back();
+      }
+    }
+    if (buffer.size < size) buffer = {std::unique_ptr<double[]>(new double[static_cast<std::size_t>(size)]), size};
+    return buffer;  // written before read: no zero fill
+  }
+  void give_back(Buffer buffer) {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    free_.push_back(std::move(buffer));
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<Buffer> free_;
+};
+
 // A tile's panel scratch: rows × width doubles for its rows and (off the diagonal) cols ×
-// width for its columns, allocated on first use (float64 rows away from any common
-// offset never need it). At most (1024 + 512) × 1024 doubles, 12.6 MB, per thread.
+// width for its columns, borrowed from the step's pool on first use (float64 rows away from
+// any common offset never need it). At most (1024 + 512) × 1024 doubles, 12.6 MB, per thread.
 class TileScratch {
  public:
-  TileScratch(const Tile& tile, Index d)
-      : rows_(tile.rows), cols_(tile.row == tile.col ? 0 : tile.cols), width_(std::max<Index>(1, std::min(kPanelDepth, d))) {}
+  TileScratch(const Tile& tile, Index d, PanelPool& pool)
+      : rows_(tile.rows), cols_(tile.row == tile.col ? 0 : tile.cols), width_(std::max<Index>(1, std::min(kPanelDepth, d))),
+        pool_(pool) {}
+  TileScratch(const TileScratch&) = delete;
+  TileScratch& operator=(const TileScratch&) = delete;
+  ~TileScratch() {
+    if (buffer_.data) pool_.give_back(std::move(buffer_));
+  }
   Index width() const { return width_; }
   double* rows() { return buffer(); }
   double* cols() { return buffer() + rows_ * width_; }
 
  private:
   double* buffer() {
-    if (!buffer_) buffer_.reset(new double[static_cast<std::size_t>((rows_ + cols_) * width_)]);  // written before read
-    return buffer_.get();
+    if (!buffer_.data) buffer_ = pool_.take((rows_ + cols_) * width_);
+    return buffer_.data.get();
   }
   Index rows_, cols_, width_;
-  std::unique_ptr<double[]> buffer_;
+  PanelPool& pool_;
+  PanelPool::Buffer buffer_;
 };
 
 // multiply(A, lda, B, ldb, width, first) must set the tile to A Bᵀ (first panel) or add A Bᵀ
