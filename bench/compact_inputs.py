@@ -24,8 +24,8 @@ Scores are checked bit-identical across the types (the conversions are exact).
 from __future__ import annotations
 
 import argparse
-import statistics
 import os
+import statistics
 import subprocess
 import sys
 import time
