@@ -114,7 +114,7 @@ def run_peak_bytes(n_rows: int, d: int, largest_problem: int, k: int = 1, n_thre
     not copied: the kernel reads their rows in place; the row checks need O(n_rows) and the
     duplicate check's blocks), plus ``extra`` (the copy of X when one is made, the plan, data
     sent to a worker)."""
-    hashing = 16 * min(_HASH_BLOCK_ENTRIES, n_rows * d)
+    hashing = 16 * min(n_rows * d, max(_HASH_BLOCK_ENTRIES, d))  # a block is one row at least
     return 16 * n_rows + hashing + problem_peak_bytes(largest_problem, d, k, n_threads, row_bytes) + extra
 
 
