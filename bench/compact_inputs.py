@@ -42,10 +42,8 @@ TYPES = ("uint8", "float32", "float64")
 _PEAK = """
 import sys, numpy as np, cgscore_native as cg
 from cgscore_native._memory import run_peak_bytes
-
-def status(field):
-    with open("/proc/self/status") as f:
-        return next(int(line.split()[1]) * 1024 for line in f if line.startswith(field))
+sys.path.insert(0, sys.argv[5])
+from peak_memory import max_rss_bytes, rss_bytes
 
 n, d, dtype, threads = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
 X = np.random.default_rng(0).integers(0, 256, size=(n, d), dtype=np.uint8).astype(dtype)
@@ -53,15 +51,16 @@ y = np.where(np.arange(n) % 2 == 1, 1.0, -1.0)
 cg.cg_score_binary(X[:300], y[:300], n_threads=threads)  # loads the BLAS, starts the threads
 with open("/proc/self/clear_refs", "w") as f:
     f.write("5")  # the peak resident set restarts from here
-base = status("VmRSS")
+base = rss_bytes()
 cg.cg_score_binary(X, y, n_threads=threads)
-print(status("VmHWM") - base, run_peak_bytes(n, d, n, 1, threads, row_bytes=0))
+print(max_rss_bytes() - base, run_peak_bytes(n, d, n, 1, threads, row_bytes=0))
 """
 
 
 def peak_memory(n: int, d: int, dtype: str, threads: int) -> tuple[int, int]:
     """(measured peak bytes above the inputs, the planner's estimate), in a fresh process."""
-    out = subprocess.run([sys.executable, "-c", _PEAK, str(n), str(d), dtype, str(threads)],
+    here = os.path.dirname(os.path.abspath(__file__))  # peak_memory.py's RSS readers
+    out = subprocess.run([sys.executable, "-c", _PEAK, str(n), str(d), dtype, str(threads), here],
                          capture_output=True, text=True, check=True)
     measured, estimate = map(int, out.stdout.split())
     return measured, estimate

@@ -84,12 +84,7 @@ def to_kernel_rows(arr: np.ndarray) -> np.ndarray:
     """A ``feature_array`` as the C-contiguous (n, d) matrix the kernel reads: a view when it
     already is one, else exactly one copy (``conversion_bytes``), never a float64 copy of
     float32 or uint8 data."""
-    n, d = feature_shape(arr)
-    if conversion_bytes(arr) == 0:
-        return arr.reshape(n, d)
-    out = np.empty((n, d), dtype=kernel_dtype(arr.dtype))
-    out.reshape(arr.shape)[...] = arr
-    return out
+    return _as_matrix(arr, kernel_dtype(arr.dtype))
 
 
 def as_feature_matrix(X: Any) -> np.ndarray:
@@ -97,8 +92,18 @@ def as_feature_matrix(X: Any) -> np.ndarray:
 
     Shapes and types are checked here; values (NaN, zero rows) by ``check_finite_nonzero``.
     The scoring API instead uses ``feature_array``, then ``to_kernel_rows`` (no float64 copy)."""
-    arr = feature_array(X)
-    return np.ascontiguousarray(arr.reshape(feature_shape(arr)), dtype=np.float64)
+    return _as_matrix(feature_array(X), np.dtype(np.float64))
+
+
+def _as_matrix(arr: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """arr flattened to (n, d), C-contiguous, of dtype: a view when it already is one, else exactly
+    one copy (no intermediate copy in arr's own type)."""
+    n, d = feature_shape(arr)
+    if arr.dtype == dtype and arr.flags.c_contiguous:
+        return arr.reshape(n, d)
+    out = np.empty((n, d), dtype=dtype)
+    out.reshape(arr.shape)[...] = arr
+    return out
 
 
 def check_finite_nonzero(X: np.ndarray) -> None:

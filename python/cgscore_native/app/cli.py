@@ -305,6 +305,13 @@ def _add_protocol_options(p: argparse.ArgumentParser, seed: int | None, seed_hel
     p.add_argument("--threads", type=_positive_int, default=None, help="kernel threads (default: all cores)")
 
 
+def _add_large_data_options(group: argparse._ArgumentGroup) -> None:
+    """--checkpoint, --scheduler and --memory-limit: shared by score and diagnose."""
+    group.add_argument("--checkpoint", metavar="DIR", help="checkpoint directory: a rerun with the same arguments resumes from it")
+    group.add_argument("--scheduler", metavar="ADDRESS", help="dask.distributed scheduler, e.g. tcp://host:8786")
+    group.add_argument("--memory-limit", type=parse_bytes, metavar="SIZE", help="memory budget, e.g. 8GiB")
+
+
 def _add_output_options(p: argparse.ArgumentParser, force_help: str, quiet_help: str) -> None:
     p.add_argument("--force", action="store_true", help=force_help)
     p.add_argument("--quiet", action="store_true", help=quiet_help)
@@ -349,9 +356,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_output_options(p, "overwrite OUT if it exists", "no progress bar and no summary")
     engine = p.add_argument_group("large data (passed to score() only when given)")
     engine.add_argument("--chunk-size", type=_positive_int, metavar="K", help="score in chunks of K instances")
-    engine.add_argument("--checkpoint", metavar="DIR", help="checkpoint directory: a rerun with the same arguments resumes from it")
-    engine.add_argument("--scheduler", metavar="ADDRESS", help="dask.distributed scheduler, e.g. tcp://host:8786")
-    engine.add_argument("--memory-limit", type=parse_bytes, metavar="SIZE", help="memory budget, e.g. 8GiB")
+    _add_large_data_options(engine)
 
     p = _command(sub, "diagnose", cmd_diagnose, "find the labels that look wrong, and suggest the right ones",
                  "Predict every instance's label leave-one-out (kernel regression with the NTK, all from one "
@@ -376,9 +381,7 @@ def build_parser() -> argparse.ArgumentParser:
     engine.add_argument("--chunk-size", type=_positive_int, metavar="K",
                         help="diagnose stratified chunks of K instances, averaged over partitions")
     engine.add_argument("--repeats", type=_positive_int, metavar="R", help="partitions averaged in chunked mode (default 3)")
-    engine.add_argument("--checkpoint", metavar="DIR", help="checkpoint directory: a rerun with the same arguments resumes from it")
-    engine.add_argument("--scheduler", metavar="ADDRESS", help="dask.distributed scheduler, e.g. tcp://host:8786")
-    engine.add_argument("--memory-limit", type=parse_bytes, metavar="SIZE", help="memory budget, e.g. 8GiB")
+    _add_large_data_options(engine)
 
     p = _command(sub, "report", cmd_report, "write an HTML report of a scores file",
                  "Write DIR/index.html with PNG plots: the score distribution per class, the top-k and "
