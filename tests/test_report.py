@@ -41,7 +41,7 @@ def test_report_of_images_via_cli(tmp_path):
     html, linked = _linked_images(tmp_path / "rep" / "index.html")
     assert linked == ["distribution.png", "top_k.png", "bottom_k.png"]
     _check_pngs(tmp_path / "rep", linked)
-    assert sorted(p.name for p in (tmp_path / "rep").iterdir()) == sorted(linked + ["index.html"])
+    assert sorted(p.name for p in (tmp_path / "rep").iterdir()) == sorted(linked + ["index.html", ".cgscore-output.json"])
     # The suspects table lists the highest score first, with the neighbours' vote.
     top = int(np.argmax(score(images, labels, seed=0).scores))
     first_row = re.search(r"Suspected mislabels.*?<tbody><tr><td>1</td><td>(\d+)</td>", html, re.S)

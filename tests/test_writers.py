@@ -56,7 +56,7 @@ def test_atomic_directory_failure_and_replace(tmp_path):
         (tmp / "a.txt").write_text("1")
     with atomic_directory(tmp_path / "out", force=True) as tmp:
         (tmp / "b.txt").write_text("2")
-    assert [p.name for p in (tmp_path / "out").iterdir()] == ["b.txt"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [".cgscore-output.json", "b.txt"]
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
 
 

@@ -8,6 +8,7 @@ share one) and are created with modes 0666/0777 less the umask, as any new file 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import secrets
 import shutil
@@ -70,13 +71,59 @@ def atomic_write(path: str | os.PathLike, data: bytes) -> None:
         tmp.write_bytes(data)
 
 
-def check_directory(path: str | os.PathLike, force: bool) -> Path:
-    """Refuse a destination folder that exists and is not empty (without ``force``); creates nothing."""
+OUTPUT_MARKER = ".cgscore-output.json"  # written into every folder this package writes: what it wrote, and for which job
+
+
+def _protected_folders() -> set[Path]:
+    """Folders never replaced, with ``force`` or without: the working directory and every folder
+    above it, the home folder and every folder above it."""
+    protected: set[Path] = set()
+    for anchor in (Path.cwd(), Path.home()):
+        anchor = anchor.resolve()
+        protected.add(anchor)
+        protected.update(anchor.parents)
+    return protected
+
+
+def _unknown_files(path: Path, kind: str) -> list[str]:
+    """The files in ``path`` that an earlier run of this package (writing a ``kind`` folder) did not
+    write, relative to ``path``; ``["(no marker)"]``-style notes when there is no valid marker."""
+    entries = sorted(str(p.relative_to(path)) for p in path.rglob("*") if not p.is_dir())
+    marker = path / OUTPUT_MARKER
+    try:
+        recorded = json.loads(marker.read_text(encoding="utf-8"))
+        if recorded.get("written_by") != "cgscore_native" or recorded.get("kind") != kind:
+            raise ValueError
+        known = set(recorded["files"]) | {OUTPUT_MARKER}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return [e for e in entries if e != OUTPUT_MARKER] or ["(a damaged marker)"]
+    return [e for e in entries if e not in known]
+
+
+def check_directory(path: str | os.PathLike, force: bool, kind: str = "report") -> Path:
+    """Refuse a destination folder before any work is done; creates nothing.
+
+    A folder is replaced only with ``force``, and only if it is empty or holds nothing but what an
+    earlier ``kind`` run of this package wrote there (its marker file lists those files). The
+    working directory, the home folder and any folder above either are refused outright.
+    """
     path = Path(path)
+    resolved = path.resolve()
+    if resolved in _protected_folders():
+        raise OutputExistsError(f"{path} is the working directory, the home folder or a folder above one; "
+                                "it is never replaced. Choose a new folder, e.g. -o report")
+    if path.is_symlink():
+        raise OutputExistsError(f"{path} is a symbolic link; choose a real folder (or a new name).")
     if path.exists() and not path.is_dir():
         raise OutputExistsError(f"{path} exists and is not a folder.")
-    if path.is_dir() and any(path.iterdir()) and not force:
-        raise OutputExistsError(f"{path} exists and is not empty; pass --force to replace it.")
+    if path.is_dir() and any(path.iterdir()):
+        if not force:
+            raise OutputExistsError(f"{path} exists and is not empty; pass --force to replace it.")
+        unknown = _unknown_files(path, kind)
+        if unknown:
+            shown = ", ".join(unknown[:3]) + (f" and {len(unknown) - 3} more" if len(unknown) > 3 else "")
+            raise OutputExistsError(f"{path} holds files this package did not write as a {kind} ({shown}); "
+                                    "--force replaces only an earlier output folder. Choose another folder.")
     if not path.absolute().parent.exists():
         raise FileNotFoundError(f"{path.parent}: the output folder's parent does not exist.")
     check_writable(path.absolute().parent)
@@ -84,18 +131,42 @@ def check_directory(path: str | os.PathLike, force: bool) -> Path:
 
 
 @contextlib.contextmanager
-def atomic_directory(path: str | os.PathLike, force: bool = False) -> Iterator[Path]:
+def atomic_directory(path: str | os.PathLike, force: bool = False, kind: str = "report") -> Iterator[Path]:
     """Yield a fresh temporary folder beside ``path``; on success it replaces ``path``.
 
-    An existing non-empty ``path`` is only replaced with ``force``; on failure nothing changes.
+    ``check_directory``'s rules apply (only an earlier ``kind`` folder of this package is replaced,
+    and only with ``force``). The new folder gets a marker listing its files. The old folder is
+    renamed aside, the new one renamed into place, and only then the old one deleted: on failure
+    at any step the old folder is back where it was.
     """
-    path = check_directory(path, force)
+    path = check_directory(path, force, kind)
     tmp = _create(lambda name: os.mkdir(name, 0o777), path, ".tmp")
     try:
         yield tmp
-        if path.exists():
-            shutil.rmtree(path)
-        os.replace(tmp, path)
+        files = sorted(str(p.relative_to(tmp)) for p in tmp.rglob("*") if not p.is_dir())
+        marker = {"written_by": "cgscore_native", "kind": kind, "files": files}
+        (tmp / OUTPUT_MARKER).write_text(json.dumps(marker, indent=1) + "\n", encoding="utf-8")
+        check_directory(path, force, kind)  # again: the folder may have changed during the work
+        _swap_in(tmp, path)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def _swap_in(new: Path, path: Path) -> None:
+    """Put folder ``new`` at ``path``; an existing ``path`` is moved aside first and deleted last."""
+    if not path.exists():
+        os.replace(new, path)
+        return
+    old = _create(lambda name: None if not name.exists() else _raise_exists(name), path, ".old")
+    os.rename(path, old)
+    try:
+        os.replace(new, path)
+    except BaseException:
+        os.rename(old, path)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _raise_exists(name: Path) -> None:
+    raise FileExistsError(name)

@@ -195,8 +195,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     from .report import image_size_hint, write_report
     from .writers import check_directory, check_not_input
 
-    check_directory(args.output, args.force)  # refuse before reading
     check_not_input(args.output, args.scores, args.data)
+    check_directory(args.output, args.force)  # refuse before reading
     frame = read_scores_or_diagnosis(args.scores)
     data = _load_input(args, need_labels=False) if args.data is not None else None
     page = write_report(frame, args.output, data, top_k=args.top_k, force=args.force)
@@ -233,8 +233,8 @@ def cmd_noise_bench(args: argparse.Namespace) -> int:
     unknown = [m for m in methods if m not in METHODS]
     if unknown:
         raise ValueError(f"unknown method(s) {', '.join(unknown)}; choose from {', '.join(METHODS)}")
-    check_directory(args.output, args.force)  # refuse now, not after minutes of work
     check_not_input(args.output, args.input)
+    check_directory(args.output, args.force, kind="noise-bench")  # refuse now, not after minutes of work
     data = _load_input(args)
     bar = progress_bar(len(args.rates) * len(methods), not args.quiet, "noise-bench", unit="run")
     try:
@@ -394,7 +394,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", metavar="DIR", required=True, help="the report folder")
     _add_input_options(p)
     p.add_argument("--top-k", type=_positive_int, default=16, help="instances shown at each end (default 16)")
-    _add_output_options(p, "replace DIR if it exists and is not empty", "print nothing on success")
+    _add_output_options(p, "replace DIR if it is an earlier report of this package (never the working or home folder)",
+                        "print nothing on success")
 
     p = _command(sub, "prune", cmd_prune, "write class-balanced keep lists",
                  "Keep the same fraction of every class, dropping its lowest scores (the paper's pruning: "
@@ -425,7 +426,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_protocol_options(p, seed=0, seed_help="seed of the flips, the CG-score and the baselines (default 0)")
     p.add_argument("--k", type=_positive_int, default=10, help="neighbours for the k-NN baselines (default 10)")
     p.add_argument("--methods", help="comma-separated subset of the methods (default: all installed)")
-    _add_output_options(p, "replace DIR if it exists and is not empty", "no progress bar and no table on stdout")
+    _add_output_options(p, "replace DIR if it is an earlier noise-bench folder of this package (never the working or "
+                        "home folder)", "no progress bar and no table on stdout")
 
     p = _command(sub, "demo", cmd_demo, "score the embedded digits data with 10%% flipped labels",
                  "Flip a seeded fraction of the embedded digits' labels, score, and report how well the "
@@ -435,7 +437,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_protocol_options(p, seed=0, seed_help="seed of the flips and negatives (default 0)")
     p.add_argument("--top", type=int, default=10, help="how many suspects to list (default 10)")
     p.add_argument("--report", metavar="DIR", help="also write the HTML report into DIR")
-    p.add_argument("--force", action="store_true", help="replace the report folder if it exists")
+    p.add_argument("--force", action="store_true", help="replace the report folder if it is an earlier report of this package")
     return parser
 
 

@@ -207,7 +207,7 @@ def write_noise_bench(rows: Sequence[dict[str, Any]], out_dir: str | os.PathLike
                       title: str = "") -> Path:
     """Write ``results.csv``, ``results.md`` and ``noise_bench.png`` into ``out_dir`` (atomically)."""
     out_dir = Path(out_dir)
-    with atomic_directory(out_dir, force) as tmp:
+    with atomic_directory(out_dir, force, kind="noise-bench") as tmp:
         with open(tmp / "results.csv", "w", newline="", encoding="utf-8") as f:
             writer = csv.DictWriter(f, fieldnames=COLUMNS)
             writer.writeheader()
