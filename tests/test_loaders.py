@@ -223,16 +223,25 @@ def test_table_of_features_with_a_labels_file(tmp_path):
     np.testing.assert_array_equal(data.labels, Y)
 
 
-def test_labels_named_na_or_empty_are_labels(tmp_path):
+def test_labels_named_na_are_labels_but_empty_ones_are_refused(tmp_path):
     pd = pytest.importorskip("pandas")
-    (tmp_path / "y.txt").write_text("NA\n\nb\nNA\n\nb\n")
-    assert list(load_labels(tmp_path / "y.txt")) == ["NA", "", "b", "NA", "", "b"]
-    (tmp_path / "y.csv").write_text("label\nNA\n\nb\nNA\n")
-    assert list(load_labels(tmp_path / "y.csv")) == ["NA", "", "b", "NA"]
-    table = pd.DataFrame({"f0": [1.0, 2.0, 3.0, 4.0], "label": ["NA", "", "null", "NA"]})
+    (tmp_path / "y.txt").write_text("NA\nnull\nb\nNA\n\n")  # trailing blank lines are no labels
+    assert list(load_labels(tmp_path / "y.txt")) == ["NA", "null", "b", "NA"]
+    (tmp_path / "y.csv").write_text("label\nNA\nnull\nb\nNA\n")
+    assert list(load_labels(tmp_path / "y.csv")) == ["NA", "null", "b", "NA"]
+    table = pd.DataFrame({"f0": [1.0, 2.0, 3.0, 4.0], "label": ["NA", "None", "null", "NA"]})
     table.to_csv(tmp_path / "t.csv", index=False)
     data = load(tmp_path / "t.csv", label_column="label")
-    assert list(data.labels) == ["NA", "", "null", "NA"]
+    assert list(data.labels) == ["NA", "None", "null", "NA"]
+    (tmp_path / "gap.txt").write_text("a\n\nb\n \nc\n")
+    with pytest.raises(DataFileError, match=r"gap.txt: empty labels in rows 1, 3 "):
+        load_labels(tmp_path / "gap.txt")
+    (tmp_path / "gap.csv").write_text("label\na\n\nb\n")
+    with pytest.raises(DataFileError, match=r"gap.csv: empty labels in rows 1 "):
+        load_labels(tmp_path / "gap.csv")
+    (tmp_path / "cell.csv").write_text("f0,label\n1,a\n2,\n3,b\n4,a\n")
+    with pytest.raises(DataFileError, match=r"label column 'label' is empty in rows 1 "):
+        load(tmp_path / "cell.csv")
     # Missing feature values are still found (and refused) as missing.
     (tmp_path / "bad.csv").write_text("f0,label\n1.0,a\nNA,b\n")
     with pytest.raises(DataFileError, match="NaN"):

@@ -15,6 +15,7 @@ import re
 from typing import Any
 
 from ._plan import largest_fitting
+from ._validate import default_threads
 from .errors import MemoryBudgetError
 
 GIB = 1024**3
@@ -205,7 +206,7 @@ def check_memory(
     problem is all of X's rows in order, so it copies none. On a cluster each worker also holds
     the scattered rows (in that type) and their factors."""
     row_bytes = 0 if rows_in_place else itemsize
-    kernel_threads = threads or os.cpu_count() or 1
+    kernel_threads = threads or default_threads()
     local = {"a copy of X": copy_bytes, "the plan and results": plan}
     if client is None:
         check_run_fits(n, d, largest, k=k, n_threads=kernel_threads, memory_limit=memory_limit, extras=local,

@@ -5,6 +5,7 @@ Every error says what is wrong and what to change, and names offending rows.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import numpy as np
@@ -225,10 +226,29 @@ def check_protocol_args(ratio: float, repeats: int) -> None:
         raise ValueError(f"repeats must be a whole number >= 1; got {repeats}.")
 
 
+def thread_limit() -> int:
+    """The largest thread count a call accepts (the core's ``max_threads()``): a few per core;
+    beyond that nothing is gained, and libgomp aborts the process when it cannot create them."""
+    return max(64, 4 * (os.cpu_count() or 1))
+
+
+def default_threads() -> int:
+    """The threads the core uses when none are asked for: OpenMP's default (OMP_NUM_THREADS, else
+    every core), capped at ``thread_limit()``."""
+    from ._core import build_info
+
+    return max(1, min(int(build_info()["default_threads"]), thread_limit()))
+
+
 def check_threads(n_threads: int | None) -> int:
-    """None → 0 (the core's default: OMP_NUM_THREADS or all cores)."""
+    """None → 0 (the core's default: OMP_NUM_THREADS or all cores), or ``thread_limit()`` when
+    OMP_NUM_THREADS asks for more; a number above the limit is refused before any work."""
+    limit = thread_limit()
     if n_threads is None:
-        return 0
+        return 0 if default_threads() < limit else limit
     if isinstance(n_threads, bool) or int(n_threads) != n_threads or n_threads < 1:
         raise ValueError(f"n_threads must be a whole number >= 1 or None; got {n_threads}.")
+    if n_threads > limit:
+        raise ValueError(f"n_threads={n_threads} is more than the {limit} threads a call may use on this machine "
+                         f"({os.cpu_count()} cores); pass at most {limit}, or None for one per core.")
     return int(n_threads)

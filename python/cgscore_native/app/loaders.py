@@ -8,6 +8,7 @@ opened with ``allow_pickle=False``.
 
 from __future__ import annotations
 
+import csv
 import difflib
 import os
 import warnings
@@ -21,7 +22,7 @@ import numpy as np
 from .._optional import require
 from .._progress import progress_bar
 from .._validate import format_rows
-from ..errors import DataFileError, MissingDependencyError, one_line
+from ..errors import DataFileError, MemoryBudgetError, MissingDependencyError, one_line
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
 TABLE_SUFFIXES = (".csv", ".tsv", ".parquet", ".pq")
@@ -78,6 +79,7 @@ def load(
         path = Path(text)
         if not path.exists():
             raise DataFileError(f"{text}: no such file or folder.")
+        _check_regular(path)
         suffix = path.suffix.lower()
         if path.is_dir():
             height, width, channels = _split_size(image_size) if image_size is not None else (0, 0, None)
@@ -199,8 +201,9 @@ def load_npz(path: str | os.PathLike, x_key: str = "X", y_key: str = "y") -> Dat
 def load_labels(path: str | os.PathLike, column: str | None = None) -> np.ndarray:
     """Labels from a ``.npy`` array, a ``.txt`` file (one per line) or a ``.csv`` column."""
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise DataFileError(f"{path}: no such labels file.")
+    _check_regular(path)
     suffix = path.suffix.lower()
     if suffix == ".npy":
         y = _load_npy(path)
@@ -209,13 +212,14 @@ def load_labels(path: str | os.PathLike, column: str | None = None) -> np.ndarra
             lines = path.read_text(encoding="utf-8").splitlines()
         except (OSError, UnicodeDecodeError) as exc:
             raise DataFileError(f"{path}: could not read labels ({one_line(exc)}).") from None
-        while lines and not lines[-1].strip():  # blank lines at the end; an empty line elsewhere is an empty label
+        while lines and not lines[-1].strip():  # blank lines at the end are no labels
             lines.pop()
         y = _parse_label_strings([line.strip() for line in lines])
     elif suffix in (".csv", ".tsv"):
-        table = _read_table(path, text_columns=None, skip_blank_lines=False)  # a blank line is an empty label
+        table = _read_table(path, text_columns=None, skip_blank_lines=False)  # a blank line is a missing label
         while len(table) and (table.iloc[-1] == "").all():  # ... except at the end
             table = table.iloc[:-1]
+        _check_not_truncated(path, len(table.columns), len(table))
         if table.shape[1] == 1:
             y = table.iloc[:, 0].to_numpy()
         else:
@@ -227,7 +231,42 @@ def load_labels(path: str | os.PathLike, column: str | None = None) -> np.ndarra
         raise DataFileError(f"{path}: labels must be a .npy, .txt or .csv file; got {suffix or 'no extension'}.")
     if y.ndim != 1:
         raise DataFileError(f"{path}: labels must be one-dimensional; got shape {y.shape}.")
+    empty = _empty_labels(y)
+    if empty.size:
+        raise DataFileError(f"{path}: empty labels in rows {format_rows(empty)} (counting from 0); "
+                            "give every instance a label.")
     return y
+
+
+def _check_regular(path: Path) -> None:
+    """Refuse a pipe, socket or device (reading one can block forever): a file or a folder only."""
+    if not (path.is_file() or path.is_dir()):
+        raise DataFileError(f"{path}: not a regular file or folder (a pipe, socket or device?); "
+                            "save the data to a file first.")
+
+
+def _empty_labels(y: np.ndarray) -> np.ndarray:
+    """Rows whose label is missing: NaN/None, or text that is empty or only spaces."""
+    if y.dtype.kind == "f":
+        return np.flatnonzero(np.isnan(y))
+    if y.dtype.kind in "OUS":
+        return np.flatnonzero([v is None or (isinstance(v, float) and v != v) or (isinstance(v, (str, bytes))
+                                                                                   and not v.strip()) for v in y])
+    return np.empty(0, dtype=np.int64)
+
+
+def _check_not_truncated(path: Path, n_columns: int, n_rows: int) -> None:
+    """Refuse a CSV/TSV whose last line has fewer fields than the header (a file cut short)."""
+    if path.suffix.lower() not in (".csv", ".tsv") or n_rows == 0:
+        return
+    with open(path, "rb") as f:
+        f.seek(0, os.SEEK_END)
+        f.seek(max(0, f.tell() - 65536))
+        tail = f.read().decode("utf-8", errors="replace").rstrip("\r\n ").rsplit("\n", 1)[-1]
+    fields = next(csv.reader([tail], delimiter="\t" if path.suffix.lower() == ".tsv" else ","), [])
+    if 0 < len(fields) < n_columns:
+        raise DataFileError(f"{path}: the last row (row {n_rows - 1}, counting from 0) has {len(fields)} of "
+                            f"{n_columns} fields; the file looks cut short. Complete or remove that row.")
 
 
 def load_table(path: str | os.PathLike, label_column: str | None = None, labels_elsewhere: bool = False) -> Dataset:
@@ -255,10 +294,13 @@ def load_table(path: str | os.PathLike, label_column: str | None = None, labels_
         if str(c).startswith("Unnamed: "):  # what pandas calls a saved, unnamed row index
             warnings.warn(f"{path}: column {c!r} looks like a saved row index; it is used as a feature. "
                           "Drop it (or save without index=True) if it is not one.", UserWarning, stacklevel=2)
+    _check_not_truncated(path, len(table.columns), len(table))
     labels = table[name] if has_labels else None
-    if labels is not None and labels.isna().any():
-        rows = np.flatnonzero(labels.isna().to_numpy())
-        raise DataFileError(f"{path}: the label column {name!r} is empty in rows {format_rows(rows)}.")
+    if labels is not None:
+        rows = _empty_labels(labels.to_numpy())
+        if rows.size:
+            raise DataFileError(f"{path}: the label column {name!r} is empty in rows {format_rows(rows)} "
+                                "(counting data rows from 0); fill in those labels or remove the rows.")
     return Dataset(
         X=features.to_numpy(dtype=np.float64),
         labels=labels.to_numpy() if labels is not None else np.empty(0),
@@ -295,49 +337,75 @@ def load_image_folder(
         raise DataFileError(
             f"{folder}: no images found; expected one subfolder per class holding {', '.join(IMAGE_SUFFIXES)} files."
         )
-    images = []
-    bar = progress_bar(len(files), progress, "reading images", unit="image")
-    for f in files:
-        try:
-            with Image.open(f) as im:
-                im.load()
-                images.append(im.copy())
-            bar.update(1)
-        except Exception as exc:  # Pillow raises UnidentifiedImageError, OSError, SyntaxError ...
-            bar.close()
-            raise DataFileError(f"{f}: not a readable image ({one_line(exc)}).") from None
-    bar.close()
+    headers = [_image_header(Image, f) for f in files]  # size and mode, without decoding the pixels
     dtype: Any = np.uint8
+    modes = [m for _, m in headers]
     if mode is None:
-        mode = "L" if all(im.mode in _GREY_MODES for im in images) else "RGB"
-        if mode == "L" and any(im.mode in _DEEP_MODES for im in images):
+        mode = "L" if all(m in _GREY_MODES for m in modes) else "RGB"
+        if mode == "L" and any(m in _DEEP_MODES for m in modes):
             # 16-bit, 32-bit and float greyscale keep their range (converting to "L" saturates it):
             # float32 when any is float, else int32 (uint16 when all are 16-bit).
-            mode = "F" if any(im.mode == "F" for im in images) else "I"
-            if mode == "I" and all(im.mode.startswith("I;16") for im in images):
+            mode = "F" if any(m == "F" for m in modes) else "I"
+            if mode == "I" and all(m.startswith("I;16") for m in modes):
                 dtype = np.uint16
             else:
                 dtype = np.float32 if mode == "F" else np.int32
-    sizes = {im.size for im in images}
+    sizes = {size for size, _ in headers}
     if image_size is None and len(sizes) > 1:
         shown = ", ".join(f"{w}x{h}" for w, h in sorted(sizes)[:4])
         raise DataFileError(
             f"{folder}: images come in {len(sizes)} sizes ({shown}); pass --image-size HxW to resize them to one."
         )
-    target = image_size or next(iter(sizes))
-    arrays = []
-    for im in images:
-        im = im.convert(mode)
-        if im.size != tuple(target):
-            im = im.resize(tuple(target), Image.Resampling.BILINEAR)
-        arrays.append(np.asarray(im).astype(dtype, copy=False))
+    width, height = image_size or next(iter(sizes))
+    shape = (len(files), height, width) + ((len(mode),) if mode in ("RGB", "RGBA") else ())
+    _check_images_fit(folder, shape, np.dtype(dtype), headers)
+    X = np.empty(shape, dtype=dtype)
+    bar = progress_bar(len(files), progress, "reading images", unit="image")
+    try:
+        for i, f in enumerate(files):  # one decoded image at a time, straight into X
+            try:
+                with Image.open(f) as im:
+                    im = im.convert(mode)
+                    if im.size != (width, height):
+                        im = im.resize((width, height), Image.Resampling.BILINEAR)
+                    X[i] = np.asarray(im).astype(dtype, copy=False)
+            except Exception as exc:  # Pillow raises UnidentifiedImageError, OSError, SyntaxError ...
+                raise DataFileError(f"{f}: not a readable image ({one_line(exc)}).") from None
+            bar.update(1)
+    finally:
+        bar.close()
     return Dataset(
-        X=np.stack(arrays),
+        X=X,
         labels=np.asarray(labels),
         source=str(folder),
         is_image=True,
         files=[str(f) for f in files],
     )
+
+
+def _image_header(Image: Any, path: Path) -> tuple[tuple[int, int], str]:
+    """(width, height) and Pillow mode of an image, read from its header (no pixels decoded)."""
+    try:
+        with Image.open(path) as im:
+            return im.size, im.mode
+    except Exception as exc:  # UnidentifiedImageError, DecompressionBombError, OSError ...
+        raise DataFileError(f"{path}: not a readable image ({one_line(exc)}).") from None
+
+
+def _check_images_fit(folder: Path, shape: tuple[int, ...], dtype: np.dtype,
+                      headers: Sequence[tuple[tuple[int, int], str]]) -> None:
+    """Refuse, before decoding, an image folder whose array (plus the largest image decoded, as
+    Pillow holds it: up to 4 bytes per channel) would not fit in available memory."""
+    from .._memory import available_memory_bytes
+
+    need = int(np.prod(shape, dtype=np.float64)) * dtype.itemsize
+    largest = max(w * h * 4 * max(len(m), 1) for (w, h), m in headers)
+    available = available_memory_bytes()
+    if available is not None and need + 2 * largest > available:
+        raise MemoryBudgetError(
+            f"{folder}: {shape[0]} images of {shape[1]}x{shape[2]} pixels need {(need + 2 * largest) / 2**30:.2f} GiB "
+            f"but available memory is {available / 2**30:.2f} GiB; pass a smaller --image-size HxW (e.g. 64x64).",
+            required_bytes=need + 2 * largest, available_bytes=available)
 
 
 _GREY_MODES = ("L", "1", "I;16", "I;16L", "I;16B", "I;16N", "I", "F")

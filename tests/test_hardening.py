@@ -1,0 +1,81 @@
+"""Counts, threads and inputs are checked before any work (the third hardening pass)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import cgscore_native as cg
+from cgscore_native.app.loaders import load, load_labels
+from cgscore_native.errors import DataFileError, MemoryBudgetError
+
+
+def test_too_many_threads_is_a_thread_error_not_a_memory_error(rng):
+    X, y = rng.normal(size=(40, 5)), np.repeat([0, 1], 20)
+    for run in (cg.score, cg.diagnose):
+        with pytest.raises(ValueError, match=r"n_threads=1000000 is more than the \d+ threads a call may use"):
+            run(X, y, n_threads=10**6)
+
+
+@pytest.mark.skipif(not cg.build_info()["openmp"], reason="OMP_NUM_THREADS is read by OpenMP")
+def test_a_huge_omp_num_threads_is_capped():
+    # Before the cap libgomp aborted the process: "Thread creation failed" (exit 1).
+    code = ("import numpy as np, cgscore_native as cg; rng = np.random.default_rng(0); "
+            "X = rng.random((600, 32)); y = np.arange(600) % 2; "
+            "r = cg.score(X, y); d = cg.diagnose(X, y, ridge=0.1, rounds=0); "
+            "print(np.isfinite(r.scores).all(), d.suspicion.size)")
+    env = dict(os.environ, OMP_NUM_THREADS="20000")
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["True", "600"]
+
+
+def test_a_truncated_csv_is_refused_naming_the_row(tmp_path):
+    (tmp_path / "t.csv").write_text("a,b,label\n1,2,x\n3,4,y\n5,6,x\n7,8,y\n9,1")
+    with pytest.raises(DataFileError, match=r"last row \(row 4, counting from 0\) has 2 of 3 fields"):
+        load(tmp_path / "t.csv")
+    (tmp_path / "u.csv").write_text("a,label,b\n1,x,2\n3,y,4\n5,")
+    with pytest.raises(DataFileError, match=r"last row \(row 2, counting from 0\) has 2 of 3 fields"):
+        load(tmp_path / "u.csv")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="POSIX FIFOs")
+def test_a_fifo_is_refused_instead_of_blocking(tmp_path):
+    os.mkfifo(tmp_path / "x.npy")
+    os.mkfifo(tmp_path / "y.txt")
+    with pytest.raises(DataFileError, match="not a regular file or folder"):
+        load(tmp_path / "x.npy", labels=tmp_path / "y.txt")
+    np.save(tmp_path / "real.npy", np.ones((4, 2)))
+    with pytest.raises(DataFileError, match="not a regular file or folder"):
+        load_labels(tmp_path / "y.txt")
+
+
+def _image_folder(root, count=4, size=(6, 5)):
+    Image = pytest.importorskip("PIL.Image")
+    rng = np.random.default_rng(0)
+    for i in range(count):
+        cls = root / f"c{i % 2}"
+        cls.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(rng.integers(0, 256, size=size[::-1], dtype=np.uint8)).save(cls / f"{i}.png")
+    return root
+
+
+def test_image_folders_are_checked_against_memory_before_decoding(tmp_path, monkeypatch):
+    from cgscore_native import _memory
+
+    folder = _image_folder(tmp_path / "imgs")
+    assert load(folder).X.shape == (4, 5, 6)  # (n, height, width)
+    with pytest.raises(MemoryBudgetError, match=r"4 images of 100000x100000 pixels need .* pass a smaller --image-size"):
+        load(folder, image_size=(100000, 100000))
+    monkeypatch.setattr(_memory, "available_memory_bytes", lambda: 100)
+    decoded = []
+    import PIL.Image
+
+    monkeypatch.setattr(PIL.Image.Image, "load", lambda self: decoded.append(1))
+    with pytest.raises(MemoryBudgetError, match="available memory is 0.00 GiB"):
+        load(folder)
+    assert decoded == []  # only headers were read
