@@ -79,3 +79,28 @@ def test_image_folders_are_checked_against_memory_before_decoding(tmp_path, monk
     with pytest.raises(MemoryBudgetError, match="available memory is 0.00 GiB"):
         load(folder)
     assert decoded == []  # only headers were read
+
+
+def test_sparse_and_nullable_frames_get_clear_answers(rng):
+    pd = pytest.importorskip("pandas")
+    sparse = pytest.importorskip("scipy.sparse")
+    X, y = rng.random((40, 3)), np.repeat([0, 1], 20)
+    with pytest.raises(TypeError, match=r"X is a sparse csr_matrix of shape \(40, 3\).*Pass X.toarray\(\)"):
+        cg.score(sparse.csr_matrix(X), y)
+    frame = pd.DataFrame(X, columns=["a", "b", "c"]).astype("Float64")
+    assert np.array_equal(cg.score(frame, y, seed=0).scores, cg.score(X, y, seed=0).scores)
+    frame.iloc[3, 1] = pd.NA
+    with pytest.raises(ValueError, match=r"NaN or infinite values in rows 3\."):
+        cg.score(frame, y)
+    with pytest.raises(TypeError, match="X's columns s are not numeric"):
+        cg.score(pd.DataFrame({"a": X[:, 0], "s": ["x"] * 40}), y)
+
+
+@pytest.mark.parametrize("a, b, shown", [("e\u0301", "\u00e9", r"'e\\u0301' and '\\xe9'"), ("cat", "cat ", "'cat' and 'cat '"),
+                                         (0.1 + 0.2, 0.3, "0.3 and 0.30000000000000004")])
+def test_labels_that_print_alike_are_reported(rng, a, b, shown):
+    X = rng.random((40, 3))
+    labels = np.array([a] * 20 + [b] * 20)
+    with pytest.warns(cg.LookalikeLabelsWarning, match=shown.replace("(", r"\(").replace(".", r"\.")) as record:
+        result = cg.score(X, labels)
+    assert len(record) == 1 and result.classes.size == 2  # kept apart, as given

@@ -28,6 +28,7 @@ from .errors import (
     CheckpointMismatchError,
     DuplicateRowsError,
     DuplicatesWarning,
+    LookalikeLabelsWarning,
     MemoryBudgetError,
     SingularGramError,
 )
@@ -50,6 +51,7 @@ __all__ = [
     "Diagnosis",
     "DuplicateRowsError",
     "DuplicatesWarning",
+    "LookalikeLabelsWarning",
     "MemoryBudgetError",
     "ProblemReport",
     "SingularGramError",

@@ -6,9 +6,12 @@ Every error says what is wrong and what to change, and names offending rows.
 from __future__ import annotations
 
 import os
+import warnings
 from typing import Any
 
 import numpy as np
+
+from .errors import LookalikeLabelsWarning
 
 _MAX_LISTED = 10
 
@@ -27,8 +30,11 @@ def feature_array(X: Any) -> np.ndarray:
     the memory check can run on ``feature_shape`` and ``conversion_bytes`` before any copy exists."""
     if hasattr(X, "detach") and hasattr(X, "cpu"):  # a torch tensor, without importing torch
         X = X.detach().cpu().numpy()
+    elif hasattr(X, "tocsr") and hasattr(X, "nnz"):  # scipy.sparse, without importing scipy
+        raise TypeError(f"X is a sparse {type(X).__name__} of shape {X.shape}; the kernel needs dense rows. "
+                        "Pass X.toarray() (or reduce the features first, e.g. with TruncatedSVD).")
     elif hasattr(X, "to_numpy"):  # pandas
-        X = X.to_numpy()
+        X = _pandas_features(X)
     try:
         arr = np.asarray(X)
     except ValueError as exc:  # numpy refuses ragged nested sequences
@@ -49,6 +55,19 @@ def feature_array(X: Any) -> np.ndarray:
     if arr.size == 0:
         raise ValueError(f"X has instances of size 0 (shape {arr.shape}). Each instance needs at least one feature.")
     return arr
+
+
+def _pandas_features(X: Any) -> np.ndarray:
+    """A DataFrame's (or Series') values as numbers: nullable columns (Float64, Int64, boolean)
+    become float64 with NaN for <NA>; a column of text or objects is named and refused."""
+    dtypes = dict(X.dtypes.items()) if hasattr(X, "columns") else {getattr(X, "name", None): X.dtype}
+    bad = [str(c) for c, dt in dtypes.items() if getattr(dt, "kind", "O") not in "biuf"]
+    if bad:
+        raise TypeError(f"X's columns {', '.join(bad[:5])}{' ...' if len(bad) > 5 else ''} are not numeric; "
+                        "drop them (a label or ID column?) or encode them as numbers.")
+    if all(isinstance(dt, np.dtype) for dt in dtypes.values()):
+        return X.to_numpy()
+    return X.to_numpy(dtype=np.float64, na_value=np.nan)  # pandas' nullable types
 
 
 def feature_shape(arr: np.ndarray) -> tuple[int, int]:
@@ -157,7 +176,31 @@ def as_label_codes(labels: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(
             f"labels hold {classes.size} distinct value(s); the CG-score compares classes, so at least 2 are needed."
         )
+    _warn_lookalike_classes(classes)
     return classes, codes.reshape(-1).astype(np.intp)
+
+
+def _warn_lookalike_classes(classes: np.ndarray) -> None:
+    """Warn when distinct classes print alike: text equal after Unicode normalization or
+    stripping spaces ('é' composed and decomposed; 'cat' and 'cat '), or floats equal to 12 significant digits
+    (0.1 + 0.2 and 0.3). They stay separate classes, as given."""
+    import unicodedata
+
+    if classes.dtype.kind in "US" or classes.dtype == object:
+        key = [unicodedata.normalize("NFC", str(c)).strip() for c in classes]
+    elif classes.dtype.kind == "f":
+        key = [f"{c:.12g}" for c in classes]
+    else:
+        return
+    groups: dict[str, list[Any]] = {}
+    for k, c in zip(key, classes):
+        groups.setdefault(k, []).append(c)
+    alike = [g for g in groups.values() if len(g) > 1]
+    if alike:
+        shown = "; ".join(" and ".join(ascii(c.item() if hasattr(c, "item") else c) for c in g) for g in alike[:3])
+        warnings.warn(f"labels {shown} are different classes that print alike (Unicode forms, spaces or "
+                      "rounding); they are kept apart. Normalize the labels if they mean one class.",
+                      LookalikeLabelsWarning, stacklevel=3)
 
 
 def missing_labels(arr: np.ndarray) -> np.ndarray:

@@ -39,6 +39,10 @@ class DuplicatesWarning(UserWarning):
     """The data hold duplicate rows (after normalization); the ridge policy was applied."""
 
 
+class LookalikeLabelsWarning(UserWarning):
+    """Distinct labels that print alike ('é' in two Unicode forms, 0.1 + 0.2 and 0.3): kept apart."""
+
+
 class CheckpointMismatchError(ValueError):
     """The checkpoint directory belongs to another run (other data, arguments or version)."""
 
