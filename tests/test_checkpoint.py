@@ -205,7 +205,7 @@ def test_problem_files_without_a_manifest_are_refused(tmp_path, data):
     X, labels = data
     cg.score(X[::-1], labels[::-1], **ARGS, checkpoint=tmp_path / "other")
     (tmp_path / "other" / "manifest.json").unlink()
-    with pytest.raises(CheckpointMismatchError, match=r"problem files .*no manifest\.json"):
+    with pytest.raises(CheckpointMismatchError, match=r"stored work .*no manifest\.json"):
         cg.score(*data, **ARGS, checkpoint=tmp_path / "other")
     assert not (tmp_path / "other" / "manifest.json").exists()
 

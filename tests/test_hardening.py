@@ -104,3 +104,25 @@ def test_labels_that_print_alike_are_reported(rng, a, b, shown):
     with pytest.warns(cg.LookalikeLabelsWarning, match=shown.replace("(", r"\(").replace(".", r"\.")) as record:
         result = cg.score(X, labels)
     assert len(record) == 1 and result.classes.size == 2  # kept apart, as given
+
+
+def test_diagnosis_fits_without_a_manifest_are_refused(tmp_path, rng):
+    # Before: a lost manifest let a rerun on changed X silently reuse another run's fits.
+    from cgscore_native.errors import CheckpointMismatchError
+
+    X, y = rng.normal(size=(60, 5)), np.repeat([0, 1, 2], 20)
+    cg.diagnose(X, y, ridge=0.1, checkpoint=tmp_path / "ck")
+    (tmp_path / "ck" / "manifest.json").unlink()
+    with pytest.raises(CheckpointMismatchError, match=r"holds stored work \(.*\.npz.*\) but no manifest\.json"):
+        cg.diagnose(X + 1.0, y, ridge=0.1, checkpoint=tmp_path / "ck")
+
+
+def test_an_empty_checkpoint_file_is_named(tmp_path, rng):
+    from cgscore_native.errors import CheckpointMismatchError
+
+    X, y = rng.normal(size=(60, 5)), np.repeat([0, 1, 2], 20)
+    cg.diagnose(X, y, ridge=0.1, checkpoint=tmp_path / "ck")
+    fit = sorted((tmp_path / "ck").glob("*.npz"))[0]
+    fit.write_bytes(b"")
+    with pytest.raises(CheckpointMismatchError, match=rf"checkpoint file .*{fit.name} cannot be read .*Delete that file"):
+        cg.diagnose(X, y, ridge=0.1, checkpoint=tmp_path / "ck")

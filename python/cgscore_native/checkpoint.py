@@ -47,7 +47,7 @@ __all__ = ["Checkpoint", "CheckpointMismatchError", "fingerprint", "stored_entro
 FORMAT = 2
 MANIFEST = "manifest.json"
 LOCK = ".lock"
-PROBLEM_GLOB = "r*-c*-k*.npz"
+STORED_GLOB = "*.npz"  # a finished task of any kind: r{R}-c{C}-k{K}.npz (score), {task}.npz (diagnose)
 
 
 def digest(*arrays: np.ndarray) -> str:
@@ -113,10 +113,11 @@ class Checkpoint:
             if manifest.exists():
                 self._check_same_run(_read_manifest(manifest))
             else:
-                orphans = sorted(f.name for f in self.path.glob(PROBLEM_GLOB))
+                # Every kind of stored work (score problems, diagnosis fits, ...) is a .npz file.
+                orphans = sorted(f.name for f in self.path.glob(STORED_GLOB))
                 if orphans:
                     raise CheckpointMismatchError(
-                        f"checkpoint {str(self.path)!r} holds problem files ({', '.join(orphans[:3])}"
+                        f"checkpoint {str(self.path)!r} holds stored work ({', '.join(orphans[:3])}"
                         f"{', ...' if len(orphans) > 3 else ''}) but no manifest.json, so nothing says which run "
                         "wrote them. Delete them or choose another path."
                     )
@@ -194,7 +195,7 @@ class Checkpoint:
         try:
             with np.load(file, allow_pickle=False) as stored:
                 return {key: stored[key] for key in stored.files}
-        except (OSError, ValueError, zipfile.BadZipFile) as exc:
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:  # EOFError: an empty file
             # Our own writes are atomic; this is damage from outside (disk, a hand edit).
             raise CheckpointMismatchError(
                 f"checkpoint file {file} cannot be read ({exc}). Delete that file to recompute its task."
