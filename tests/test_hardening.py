@@ -126,3 +126,13 @@ def test_an_empty_checkpoint_file_is_named(tmp_path, rng):
     fit.write_bytes(b"")
     with pytest.raises(CheckpointMismatchError, match=rf"checkpoint file .*{fit.name} cannot be read .*Delete that file"):
         cg.diagnose(X, y, ridge=0.1, checkpoint=tmp_path / "ck")
+
+
+def test_a_closed_dask_client_is_refused_in_one_line(rng):
+    distributed = pytest.importorskip("dask.distributed")
+    X, y = rng.normal(size=(40, 5)), np.repeat([0, 1], 20)
+    with distributed.Client(processes=False, n_workers=1, threads_per_worker=1, dashboard_address=None) as client:
+        pass
+    for run in (cg.score, cg.diagnose):
+        with pytest.raises(ValueError, match="client is closed; connect a new dask.distributed.Client"):
+            run(X, y, client=client)

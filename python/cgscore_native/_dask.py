@@ -50,6 +50,8 @@ def check_client(client: Any) -> None:
         raise TypeError(f"client must be a dask.distributed.Client; got {type(client).__name__}.")
     if getattr(client, "asynchronous", False):
         raise TypeError("client is asynchronous; pass a synchronous dask.distributed.Client.")
+    if getattr(client, "status", "running") in ("closing", "closed"):
+        raise ValueError("client is closed; connect a new dask.distributed.Client (or pass client=None to run here).")
 
 
 def score_task(data: UnitRows, problem: Problem, options: KernelOptions, labels: Any) -> ProblemOutcome | _Singular:
