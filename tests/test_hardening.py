@@ -136,3 +136,18 @@ def test_a_closed_dask_client_is_refused_in_one_line(rng):
     for run in (cg.score, cg.diagnose):
         with pytest.raises(ValueError, match="client is closed; connect a new dask.distributed.Client"):
             run(X, y, client=client)
+
+
+def test_the_planner_never_asks_for_an_allocation_the_machine_refuses(rng, monkeypatch):
+    # Before: at 200 000 × 256 the planner chose chunks of 77 517 rows whose 48 GB buffer (only
+    # half of it ever resident) Linux refused at once: MemoryError std::bad_alloc from the kernel.
+    from cgscore_native import _memory
+
+    monkeypatch.setattr(_memory, "allocation_limit_bytes", lambda: 8 * 300**2)
+    X, y = rng.normal(size=(900, 8)), np.arange(900) % 3
+    result = cg.diagnose(X, y, ridge=0.1, rounds=0, seed=0, repeats=1)
+    assert 150 <= result.params["chunk_size"] <= 300
+    with pytest.raises(MemoryBudgetError, match=r"900×900 float64 Gram buffer is allocated whole .*chunk_size=300 or less"):
+        cg.diagnose(X, y, ridge=0.1, chunk_size=900)
+    with pytest.raises(MemoryBudgetError, match="allocated whole"):
+        cg.cg_score_binary(X, np.where(y == 0, 1.0, -1.0))

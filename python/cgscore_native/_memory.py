@@ -84,6 +84,38 @@ def available_memory_bytes() -> int | None:
 _PAGE = 4096
 
 
+def allocation_limit_bytes() -> int | None:
+    """The largest single allocation the kernel may ask for here, or None when unbounded.
+
+    The n×n buffer is allocated whole (8·n² bytes) though only its lower triangle is ever
+    resident, and Linux refuses an allocation by its size, not by what gets touched: with
+    vm.overcommit_memory = 0 one larger than RAM + swap fails at once (``std::bad_alloc``), with
+    2 one beyond CommitLimit − Committed_AS; with 1 none does."""
+    try:
+        with open("/proc/sys/vm/overcommit_memory") as f:
+            mode = int(f.read().strip())
+        with open("/proc/meminfo") as f:
+            info = {line.split(":")[0]: int(line.split()[1]) * 1024 for line in f if line.split()[1:2]}
+    except (OSError, ValueError, IndexError):
+        return None
+    if mode == 1:
+        return None
+    if mode == 2:
+        return info.get("CommitLimit", 0) - info.get("Committed_AS", 0)
+    return info.get("MemTotal", 0) + info.get("SwapTotal", 0) or None
+
+
+def gram_allocation_bytes(n: int) -> int:
+    """The size of the n×n float64 buffer as allocated (``gram_buffer_bytes`` is what is resident)."""
+    return 8 * n * n
+
+
+def fits_allocation(n: int) -> bool:
+    """Whether a problem of n rows can allocate its n×n buffer on this machine."""
+    cap = allocation_limit_bytes()
+    return cap is None or gram_allocation_bytes(n) <= cap
+
+
 def gram_buffer_bytes(n: int) -> int:
     """Memory the n×n float64 buffer occupies: the kernel only ever writes its lower triangle,
     and the pages of the upper one are never touched, so never resident (measured: the peak
@@ -166,6 +198,17 @@ def check_run_fits(
     extra = sum(extras.values())
     need = run_peak_bytes(n_rows, d, largest_problem, k, n_threads, extra, row_bytes)
     if limit is None or need <= limit:
+        if use_available and not fits_allocation(largest_problem):
+            cap = allocation_limit_bytes() or 0
+            fitting = _largest_fitting_problem(n_rows, d, k, n_threads, (limit or cap) - extra, row_bytes)
+            raise MemoryBudgetError(
+                f"The largest problem has {largest_problem} instances: its {largest_problem}×{largest_problem} float64 "
+                f"Gram buffer is allocated whole ({_size(gram_allocation_bytes(largest_problem))}), more than this "
+                f"machine lets one allocation have ({_size(cap)}). Use chunked mode (chunk_size={fitting} "
+                "or less fits) or a machine with more memory.",
+                required_bytes=gram_allocation_bytes(largest_problem),
+                available_bytes=cap,
+            )
         return
     also = "".join(f", {name} {_size(b)}" for name, b in extras.items())
     fitting = _largest_fitting_problem(n_rows, d, k, n_threads, limit - extra, row_bytes)
@@ -269,5 +312,6 @@ def _size(nbytes: int) -> str:
 def _largest_fitting_problem(n_rows: int, d: int, k: int, n_threads: int, limit: int, row_bytes: int = 8) -> int:
     if limit <= 0:
         return 0
-    fits = lambda size: run_peak_bytes(n_rows, d, size, k, n_threads, row_bytes=row_bytes) <= limit  # noqa: E731
+    fits = lambda size: (run_peak_bytes(n_rows, d, size, k, n_threads, row_bytes=row_bytes) <= limit  # noqa: E731
+                         and fits_allocation(size))
     return largest_fitting(fits, max(n_rows, 1))

@@ -22,7 +22,14 @@ import numpy as np
 
 from ._execute import run_tasks
 from ._loo import LooTask, margins, run_task, signed_targets
-from ._memory import check_memory, memory_budget, parse_memory_limit, run_peak_bytes, worker_memory_limit
+from ._memory import (
+    check_memory,
+    fits_allocation,
+    memory_budget,
+    parse_memory_limit,
+    run_peak_bytes,
+    worker_memory_limit,
+)
 from ._plan import resolve_seed, stratified_chunks
 from ._prepare import UnitRows, prepare_features
 from ._progress import progress_bar
@@ -398,12 +405,17 @@ def _plan_chunk_size(
         limit = None if limit is None else limit - copy_bytes  # this process holds the copy of X too
     else:
         limit = None if limit is None else limit - itemsize * n * d - 8 * n  # each worker holds the rows sent to it
-    if limit is None or run_peak_bytes(n, d, n, K, threads, row_bytes=itemsize) <= limit:
+
+    def fits(rows: int) -> bool:  # here the n×n buffer must also be allocatable; on a cluster the workers decide
+        return (limit is None or run_peak_bytes(n, d, rows, K, threads, row_bytes=itemsize) <= limit) and \
+            (client is not None or fits_allocation(rows))
+
+    if fits(n):
         return None
     lo, hi = 0, n
     while lo < hi:
         mid = (lo + hi + 1) // 2
-        if run_peak_bytes(n, d, mid, K, threads, row_bytes=itemsize) <= limit:
+        if fits(mid):
             lo = mid
         else:
             hi = mid - 1
