@@ -58,7 +58,7 @@ def test_the_summary_names_what_was_found(tmp_path, npz):
     (("--ridge", "-1"), ("--ridge", "'auto' or a number >= 0")),
     (("--set-aside", "1"), ("--set-aside", "share in [0, 1)")),
     (("--rounds", "x"), ("--rounds", "whole number")),
-    (("--chunk-size", "5"), ("cgscore: error:", "smallest class", "--chunk-size >= ")),
+    (("--chunk-size", "5"), ("cgscore: error:", "row(s) per chunk, too few", "--chunk-size >= ")),
     (("--memory-limit", "1KiB", "--chunk-size", "100"), ("cgscore: error:", "GiB")),
 ])
 def test_bad_arguments_fail_in_one_line_and_write_nothing(tmp_path, npz, extra, fragments):

@@ -255,7 +255,7 @@ def test_bad_input_is_refused_as_score_does():
 def test_chunks_too_small_for_a_class_are_refused():
     X, y = _blobs(15, 2, 4, seed=16)
     y[:13] = 1  # class 0 keeps 2 rows: at most 2 chunks
-    with pytest.raises(ValueError, match="smallest class has 2 rows"):
+    with pytest.raises(ValueError, match=r"chunk_size=10: 3 chunks, so class 0 \(2 rows\) gets 0 row\(s\) per chunk"):
         cg.diagnose(X, y, chunk_size=10)
 
 
@@ -269,10 +269,12 @@ def test_no_warnings_on_clean_data():
 def test_the_memory_planner_chooses_chunks_when_the_whole_problem_does_not_fit():
     import os
 
-    from cgscore_native._memory import run_peak_bytes
+    from cgscore_native._memory import diagnosis_plan_bytes, run_peak_bytes
+    from cgscore_native.diagnosis import DEFAULT_ROUNDS, RIDGE_GRID
 
     X, y = _blobs(60, 3, 8, seed=17)
-    limit = run_peak_bytes(180, 8, 100, 3, os.cpu_count() or 1)
+    predictions = diagnosis_plan_bytes(180, 3, 3, DEFAULT_ROUNDS, len(RIDGE_GRID))  # 3 partitions
+    limit = run_peak_bytes(180, 8, 100, 3, os.cpu_count() or 1) + predictions
     d = cg.diagnose(X, y, memory_limit=limit, seed=1)
     assert d.params["chunk_size"] == 100 and d.params["repeats"] == 3
     assert cg.diagnose(X, y).params["chunk_size"] is None

@@ -151,3 +151,60 @@ def test_the_planner_never_asks_for_an_allocation_the_machine_refuses(rng, monke
         cg.diagnose(X, y, ridge=0.1, chunk_size=900)
     with pytest.raises(MemoryBudgetError, match="allocated whole"):
         cg.cg_score_binary(X, np.where(y == 0, 1.0, -1.0))
+
+
+@pytest.mark.parametrize("kwargs, error, message", [
+    (dict(ridge_grid=None), TypeError, r"ridge_grid must be a sequence of numbers >= 0, e\.g\. \(0\.01, 0\.1, 1\); got None"),
+    (dict(ridge_grid=["a"]), TypeError, r"ridge_grid must be a sequence of numbers >= 0"),
+    (dict(ridge=1e300), ValueError, r"ridge=1e\+300 is so large that the predictions .* drown in rounding; use at most 1e\+06"),
+    (dict(ridge_grid=[0.1, 1e300]), ValueError, r"ridge_grid must hold numbers in \[0, 1e\+06\]"),
+    (dict(rounds=10**9), MemoryBudgetError, r"rounds=1000000000 and 1 partition\(s\) .* need .* for the predictions alone"),
+    (dict(repeats=10**9, chunk_size=30), MemoryBudgetError, r"1000000000 partition\(s\) .* for the predictions alone"),
+    (dict(chunk_size=4), ValueError, r"chunk_size=4: 15 chunks, so class 0 \(20 rows\) gets 1 row\(s\) per chunk, too few"),
+])
+def test_diagnosis_counts_are_checked_before_any_work(rng, monkeypatch, kwargs, error, message):
+    from cgscore_native import _plan
+
+    monkeypatch.setattr(_plan, "stratified_chunks", lambda *a: pytest.fail("partitions drawn before the checks"))
+    X, y = rng.normal(size=(60, 6)), np.arange(60) % 3
+    with pytest.raises(error, match=message):
+        cg.diagnose(X, y, **kwargs)
+
+
+def test_a_memory_budget_never_picks_chunks_too_small_for_the_classes(rng):
+    # Before: memory_limit chose chunks with about one row per class, and most rows were flagged.
+    X, y = rng.normal(size=(3000, 16)), np.arange(3000) % 300
+    with pytest.raises(MemoryBudgetError, match="for the predictions alone|no chunk fits"):
+        cg.diagnose(X, y, memory_limit="20MiB")
+    y = np.arange(3000) % 10
+    result = cg.diagnose(X, y, memory_limit="13MiB", seed=0)
+    chunks = np.ceil(3000 / result.params["chunk_size"])
+    assert 300 // chunks >= 2
+
+
+def test_a_damaged_fit_file_is_named(tmp_path, rng):
+    from cgscore_native.errors import CheckpointMismatchError
+
+    X, y = rng.normal(size=(60, 5)), np.repeat([0, 1, 2], 20)
+    cg.diagnose(X, y, ridge=0.1, rounds=0, checkpoint=tmp_path / "ck")
+    fit = sorted((tmp_path / "ck").glob("*.npz"))[0]
+    with np.load(fit) as stored:
+        arrays = {k: stored[k] for k in stored.files}
+    arrays["loo"] = arrays["loo"][:, :2]  # a hand-edited or foreign file: two classes, not three
+    np.savez(fit, **arrays)
+    with pytest.raises(CheckpointMismatchError, match=r"is damaged: loo \(60, 2\) \(expected \(60, 3\)\)"):
+        cg.diagnose(X, y, ridge=0.1, rounds=0, checkpoint=tmp_path / "ck")
+
+
+def test_the_diagnosis_does_not_depend_on_numpys_blas_threads():
+    # The set-aside rows' predictions were A @ B.T in NumPy's BLAS, whose bits changed with its
+    # thread count (a Dask worker runs with one): 7 of 717 suspicions differed in the last bits.
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    X, y = cg.load_digits()
+    X, y = X[:717].reshape(717, -1), y[:717].copy()
+    y[::9] = (y[::9] + 1) % 10
+    default = cg.diagnose(X, y)
+    with threadpoolctl.threadpool_limits(1, user_api="blas"):
+        single = cg.diagnose(X, y)
+    np.testing.assert_array_equal(default.suspicion, single.suspicion)
+    np.testing.assert_array_equal(default.margin_by_round, single.margin_by_round)

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._blas import product
 from ._execute import KernelThread
 from ._kernel import KernelOptions, run_kernel, singular_error_in_rows
 from ._prepare import UnitRows
@@ -82,7 +83,7 @@ def ntk_cross_gram(A: np.ndarray, B: np.ndarray) -> np.ndarray:
     Near u = ±1 arccos has an infinite slope, so there θ = 2 asin(‖a − b‖/2) (or π minus it,
     from ‖a + b‖) and u = 1 − ‖a − b‖²/2 are used instead, as the native kernel does.
     """
-    u = A @ B.T
+    u = product(A, B, transpose_b=True)  # not A @ B.T: NumPy's BLAS threads would change its bits
     np.clip(u, -1.0, 1.0, out=u)
     H = u * (np.pi - np.arccos(u)) / (2 * np.pi)
     i, j = np.nonzero(np.abs(u) > _NEAR_PARALLEL)
@@ -106,7 +107,7 @@ def predict_rows(data: UnitRows, rows: np.ndarray, fit: LooFit) -> np.ndarray:
         A = data.normalized(block)
         for s in range(0, fit.rows.size, _BLOCK_ROWS):
             S = data.normalized(fit.rows[s:s + _BLOCK_ROWS])
-            out[start:start + block.size] += ntk_cross_gram(A, S) @ fit.alpha[s:s + _BLOCK_ROWS]
+            out[start:start + block.size] += product(ntk_cross_gram(A, S), fit.alpha[s:s + _BLOCK_ROWS])
     return out
 
 

@@ -163,6 +163,14 @@ def plan_bytes(n_problems: int, total_rows: int, n_rows: int, repeats: int, subt
     return per_row * total_rows + _PROBLEM_OVERHEAD_BYTES * n_problems + tables
 
 
+def diagnosis_plan_bytes(n_rows: int, n_classes: int, repeats: int, rounds: int, n_ridges: int) -> int:
+    """Bytes a diagnosis holds besides its fits: the partitions' row lists, the round-0
+    predictions kept for every λ tried (n × K per partition and λ), the cleaning rounds'
+    starts and results, and the per-round sums and margins (``(rounds + 1) × n × K``)."""
+    per_partition = 8 * n_rows * (2 + n_classes * (n_ridges + 2 + rounds))
+    return repeats * per_partition + 8 * (rounds + 1) * n_rows * (n_classes + 1)
+
+
 def memory_budget(memory_limit: Any, *, use_available: bool = True) -> tuple[int | None, str]:
     """The limit to check against and how to name it: the user's budget and/or available memory."""
     user = parse_memory_limit(memory_limit)
@@ -203,14 +211,14 @@ def check_run_fits(
             fitting = _largest_fitting_problem(n_rows, d, k, n_threads, (limit or cap) - extra, row_bytes)
             raise MemoryBudgetError(
                 f"The largest problem has {largest_problem} instances: its {largest_problem}×{largest_problem} float64 "
-                f"Gram buffer is allocated whole ({_size(gram_allocation_bytes(largest_problem))}), more than this "
-                f"machine lets one allocation have ({_size(cap)}). Use chunked mode (chunk_size={fitting} "
+                f"Gram buffer is allocated whole ({format_size(gram_allocation_bytes(largest_problem))}), more than this "
+                f"machine lets one allocation have ({format_size(cap)}). Use chunked mode (chunk_size={fitting} "
                 "or less fits) or a machine with more memory.",
                 required_bytes=gram_allocation_bytes(largest_problem),
                 available_bytes=cap,
             )
         return
-    also = "".join(f", {name} {_size(b)}" for name, b in extras.items())
+    also = "".join(f", {name} {format_size(b)}" for name, b in extras.items())
     fitting = _largest_fitting_problem(n_rows, d, k, n_threads, limit - extra, row_bytes)
     if fitting >= 2:
         chunk_hint = f"chunked mode (chunk_size={fitting} or less fits)"
@@ -218,9 +226,9 @@ def check_run_fits(
         chunk_hint = "chunked mode (chunk_size=...) with a larger budget"
     raise MemoryBudgetError(
         f"The largest binary problem has {largest_problem} instances of {d} features: "
-        f"its {largest_problem}×{largest_problem} float64 Gram buffer needs {_size(need)}"
+        f"its {largest_problem}×{largest_problem} float64 Gram buffer needs {format_size(need)}"
         f"{f' (including{also[1:]})' if also else ''} but {what}"
-        f" is {_size(limit)}. Use {chunk_hint}, a smaller ratio (fewer negatives per problem), "
+        f" is {format_size(limit)}. Use {chunk_hint}, a smaller ratio (fewer negatives per problem), "
         f"{_ways_out(extras)}or a machine or Dask cluster (client=...) with more memory.",
         required_bytes=need,
         available_bytes=limit,
@@ -275,9 +283,9 @@ def _check_local_extras(extras: dict[str, int], memory_limit: Any) -> None:
     need = sum(extras.values())
     if limit is None or need <= limit:
         return
-    parts = ", ".join(f"{name} {_size(b)}" for name, b in extras.items() if b > 0)
+    parts = ", ".join(f"{name} {format_size(b)}" for name, b in extras.items() if b > 0)
     raise MemoryBudgetError(
-        f"This process needs {_size(need)} ({parts}) but {what} is {_size(limit)}. "
+        f"This process needs {format_size(need)} ({parts}) but {what} is {format_size(limit)}. "
         f"Use {_ways_out(extras)}or a machine with more memory.",
         required_bytes=need,
         available_bytes=limit,
@@ -303,7 +311,7 @@ def _ways_out(extras: dict[str, int]) -> str:
     return "".join(f"{way}, " for way in ways)
 
 
-def _size(nbytes: int) -> str:
+def format_size(nbytes: int) -> str:
     """GiB, as the message promises, with MiB alongside when GiB would read 0.00."""
     text = f"{nbytes / GIB:.2f} GiB"
     return text if nbytes >= GIB // 100 else f"{text} ({nbytes / 2**20:.1f} MiB)"

@@ -24,7 +24,9 @@ from ._execute import run_tasks
 from ._loo import LooTask, margins, run_task, signed_targets
 from ._memory import (
     check_memory,
+    diagnosis_plan_bytes,
     fits_allocation,
+    format_size,
     memory_budget,
     parse_memory_limit,
     run_peak_bytes,
@@ -37,6 +39,7 @@ from ._validate import (
     as_label_codes,
     check_threads,
     conversion_bytes,
+    default_threads,
     feature_array,
     feature_shape,
     format_rows,
@@ -45,7 +48,7 @@ from ._validate import (
 )
 from .checkpoint import Checkpoint, fingerprint, stored_entropy
 from .diagnosis_result import Diagnosis
-from .errors import CheckpointMismatchError, DuplicatesWarning, SingularGramError
+from .errors import CheckpointMismatchError, DuplicatesWarning, MemoryBudgetError, SingularGramError
 
 # λ candidates of ridge="auto" (λ = 0 is left out when rows repeat: their Gram matrix is singular),
 # searched by a hill climb from RIDGE_START (see search_grid) on the round-0 leave-one-out squared
@@ -163,15 +166,26 @@ def diagnose(
         check_client(client)
     K = classes.size
 
-    kernel_threads = threads or os.cpu_count() or 1
+    kernel_threads = threads or default_threads()
     copy, itemsize = conversion_bytes(Xa), kernel_dtype(Xa.dtype).itemsize
-    chunk = _plan_chunk_size(n, d, K, kernel_threads, chunk_size, memory_limit, client, copy, itemsize)
-    check_memory(n, d, min(chunk or n, n), threads, memory_limit, client, k=K, copy_bytes=copy, itemsize=itemsize)
+    chunked_reps = 3 if repeats is None else _check_count(repeats, "repeats", minimum=1)
+    # The predictions' bytes, whole data or chunked, counted before any partition is drawn.
+    plans = {reps: diagnosis_plan_bytes(n, K, reps, rounds, len(grid)) for reps in (1, chunked_reps)}
+    _check_plan_fits(plans[1], memory_limit, n, K, 1, rounds)  # the least any mode needs
+    chunk = _plan_chunk_size(n, d, K, kernel_threads, chunk_size, memory_limit, client, copy, itemsize,
+                             plan_bytes=(plans[1], plans[chunked_reps]))
+    reps = 1 if chunk is None else chunked_reps
+    plan = plans[reps]
+    _check_plan_fits(plan, memory_limit, n, K, reps, rounds)
+    if chunk is not None:
+        _check_chunk_classes(codes, classes, chunk, chosen=chunk_size is None)
+    check_memory(n, d, min(chunk or n, n), threads, memory_limit, client, k=K, copy_bytes=copy, itemsize=itemsize,
+                 plan=plan)
     if chunk is None:
         partitions = [[np.arange(n)]]
         entropy = None
     else:
-        repeats = 3 if repeats is None else _check_count(repeats, "repeats", minimum=1)
+        repeats = reps
         entropy = _run_entropy(seed, checkpoint)
         partitions = [stratified_chunks(codes, K, chunk, np.random.default_rng([entropy, r])) for r in range(repeats)]
 
@@ -335,6 +349,18 @@ class _LooStore:
                 f"checkpoint file {self.checkpoint.path / task.name}.npz holds other rows than this run's task "
                 f"{task.name}. The checkpoint is damaged or from another run: delete it or choose another path."
             )
+        m, K = task.rows.size, task.n_classes
+        expected = {"loo": (m, K), "cg": (m,)} if task.rounds == 0 else {"rounds": (task.rounds, m, K),
+                                                                          "aside_counts": (task.rounds,)}
+        wrong = [f"{key} {stored[key].shape if key in stored else 'missing'} (expected {shape})"
+                 for key, shape in expected.items() if key not in stored or stored[key].shape != shape]
+        if task.rounds and not wrong and (stored.get("aside", np.empty(0)).size != int(stored["aside_counts"].sum())):
+            wrong.append("aside (its length differs from aside_counts)")
+        if wrong:
+            raise CheckpointMismatchError(
+                f"checkpoint file {self.checkpoint.path / task.name}.npz is damaged: {'; '.join(wrong)}. Delete that "
+                "file to recompute its fit."
+            )
         return stored
 
     def save(self, task: LooTask, outcome: dict[str, np.ndarray]) -> None:
@@ -388,10 +414,11 @@ def _auto_share(noise: float) -> float:
 
 def _plan_chunk_size(
     n: int, d: int, K: int, threads: int, chunk_size, memory_limit, client: Any = None, copy_bytes: int = 0,
-    itemsize: int = 8,
+    itemsize: int = 8, plan_bytes: tuple[int, int] = (0, 0),
 ) -> int | None:
     """The chunk size: the user's, or None (whole data) when that fits, else the largest that fits
-    (here, or with a client on the workers: their memory limit and the user's budget)."""
+    (here, or with a client on the workers: their memory limit and the user's budget).
+    ``plan_bytes``: what this process holds for the predictions, whole data and chunked."""
     if chunk_size is not None:
         if isinstance(chunk_size, bool) or int(chunk_size) != chunk_size or chunk_size < 2:
             raise ValueError(f"chunk_size must be a whole number >= 2 or None; got {chunk_size}.")
@@ -407,7 +434,8 @@ def _plan_chunk_size(
         limit = None if limit is None else limit - itemsize * n * d - 8 * n  # each worker holds the rows sent to it
 
     def fits(rows: int) -> bool:  # here the n×n buffer must also be allocatable; on a cluster the workers decide
-        return (limit is None or run_peak_bytes(n, d, rows, K, threads, row_bytes=itemsize) <= limit) and \
+        plan = 0 if client is not None else plan_bytes[0] if rows >= n else plan_bytes[1]
+        return (limit is None or run_peak_bytes(n, d, rows, K, threads, row_bytes=itemsize) + plan <= limit) and \
             (client is not None or fits_allocation(rows))
 
     if fits(n):
@@ -419,7 +447,46 @@ def _plan_chunk_size(
             lo = mid
         else:
             hi = mid - 1
+    if lo < 2 and client is None and limit is not None:
+        raise MemoryBudgetError(
+            f"no chunk fits: the predictions of the chunked run need {format_size(plan_bytes[1])} and even a chunk of "
+            f"2 rows does not fit beside them in {format_size(limit)}. Use a larger memory_limit, fewer rounds or "
+            "repeats, or a Dask cluster (client=...).", required_bytes=plan_bytes[1], available_bytes=limit)
     return lo if lo >= 2 else None  # None: check_memory refuses with the way out
+
+
+def _check_plan_fits(plan: int, memory_limit: Any, n: int, K: int, reps: int, rounds: int) -> None:
+    """Refuse counts whose predictions alone cannot fit (rounds=10**9, repeats=10**9), before any work."""
+    budget, what = memory_budget(memory_limit)
+    if budget is not None and plan > budget:
+        raise MemoryBudgetError(
+            f"rounds={rounds} and {reps} partition(s) of {n} rows × {K} classes need {format_size(plan)} for the "
+            f"predictions alone, but {what} is {format_size(budget)}. Use fewer rounds (default {DEFAULT_ROUNDS}) "
+            "or repeats (default 3).", required_bytes=plan, available_bytes=budget)
+
+
+# A chunk's leave-one-out fit needs other rows of a row's class to predict it: with one, a row is
+# always predicted as another class, so every row of a class dealt one per chunk is flagged.
+MIN_CLASS_ROWS_PER_CHUNK = 2
+
+
+def _check_chunk_classes(codes: np.ndarray, classes: np.ndarray, chunk: int, chosen: bool) -> None:
+    """Refuse chunks holding fewer than MIN_CLASS_ROWS_PER_CHUNK rows of some class, whoever chose them."""
+    n = codes.size
+    m = max(1, math.ceil(n / chunk))
+    counts = np.bincount(codes, minlength=classes.size)
+    smallest = int(np.argmin(counts))
+    per_chunk = int(counts[smallest]) // m
+    if per_chunk >= MIN_CLASS_ROWS_PER_CHUNK:
+        return
+    needed = math.ceil(n / max(1, int(counts[smallest]) // MIN_CLASS_ROWS_PER_CHUNK))
+    who = f"the memory budget allows chunks of {chunk} rows" if chosen else f"chunk_size={chunk}"
+    label = classes[smallest].item() if hasattr(classes[smallest], "item") else classes[smallest]
+    raise ValueError(
+        f"{who}: {m} chunks, so class {label!r} ({counts[smallest]} rows) gets "
+        f"{per_chunk} row(s) per chunk, too few to predict its rows (at least {MIN_CLASS_ROWS_PER_CHUNK}). Use "
+        f"chunk_size >= {needed}{' with a larger memory_limit' if chosen else ''}, or merge or drop that class."
+    )
 
 
 def _check_count(value, name: str, minimum: int) -> int:
@@ -428,18 +495,28 @@ def _check_count(value, name: str, minimum: int) -> int:
     return int(value)
 
 
+# Past this the predictions (of scale ~1/λ) drown in the rounding of F = Y − A/D.
+MAX_RIDGE = 1e6
+
+
 def _check_ridge(ridge, grid) -> list[float]:
     if isinstance(ridge, str):
         if ridge != "auto":
             raise ValueError(f"ridge must be 'auto' or a number >= 0; got {ridge!r}.")
-        values = [float(v) for v in grid]
-        if not values or any(not (math.isfinite(v) and v >= 0) for v in values):
-            raise ValueError(f"ridge_grid must hold numbers >= 0; got {list(grid)!r}.")
+        try:
+            values = [float(v) for v in grid]
+        except (TypeError, ValueError):
+            raise TypeError(f"ridge_grid must be a sequence of numbers >= 0, e.g. (0.01, 0.1, 1); got {grid!r}.") from None
+        if not values or any(not (math.isfinite(v) and 0 <= v <= MAX_RIDGE) for v in values):
+            raise ValueError(f"ridge_grid must hold numbers in [0, {MAX_RIDGE:g}]; got {list(grid)!r}.")
         return sorted(set(values))
     if isinstance(ridge, bool) or not isinstance(ridge, (int, float, np.integer, np.floating)):
         raise TypeError(f"ridge must be 'auto' or a number >= 0; got {ridge!r}.")
     if not (math.isfinite(ridge) and ridge >= 0):
         raise ValueError(f"ridge must be 'auto' or a finite number >= 0; got {ridge!r}.")
+    if ridge > MAX_RIDGE:
+        raise ValueError(f"ridge={ridge:g} is so large that the predictions (of scale ~1/ridge) drown in rounding; "
+                         f"use at most {MAX_RIDGE:g} ('auto' searches 0 to 30).")
     return [float(ridge)]
 
 
