@@ -11,10 +11,11 @@ import numpy as np
 import pytest
 
 from _cli_support import assert_one_line_error, run_cli, small_digits
-from cgscore_native import baselines, diagnose, score
+from cgscore_native import diagnose, score
+from cgscore_native.experiments import baselines
 from cgscore_native.experiments.label_noise import flip_labels
-from cgscore_native.metrics import auroc, average_precision, detection_metrics, f1_max, precision_at_k
-from cgscore_native.noise_bench import METHODS, run_noise_bench, to_markdown
+from cgscore_native.experiments.metrics import auroc, average_precision, detection_metrics, f1_max, precision_at_k
+from cgscore_native.experiments.noise_bench import METHODS, run_noise_bench, to_markdown
 
 sklearn_metrics = pytest.importorskip("sklearn.metrics")
 pytest.importorskip("cleanlab")

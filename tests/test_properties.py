@@ -71,7 +71,7 @@ def test_feature_dtypes_and_image_shapes(rng, dtype):
 
 def test_digits_find_flipped_labels():
     from cgscore_native.experiments.label_noise import flip_labels
-    from cgscore_native.metrics import auroc
+    from cgscore_native.experiments.metrics import auroc
 
     images, target = cg.load_digits()
     assert images.shape == (1797, 8, 8) and np.bincount(target).size == 10

@@ -9,8 +9,8 @@ import pytest
 
 from _cli_support import assert_one_line_error, run_cli, small_digits
 from cgscore_native import score
-from cgscore_native.loaders import Dataset
-from cgscore_native.report import write_report
+from cgscore_native.app.loaders import Dataset
+from cgscore_native.app.report import write_report
 
 pd = pytest.importorskip("pandas")
 pytest.importorskip("matplotlib")

@@ -29,7 +29,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._execute import KernelThread
 from ._kernel import KernelOptions, run_kernel, singular_error_in_rows
 from ._prepare import UnitRows
 from .errors import SingularGramError
@@ -60,15 +59,12 @@ def signed_targets(codes: np.ndarray, n_classes: int) -> np.ndarray:
 
 
 def fit_rows(data: UnitRows, rows: np.ndarray, codes: np.ndarray, n_classes: int, ridge: float,
-             n_threads: int, kernel: KernelThread | None = None) -> LooFit:
+             n_threads: int) -> LooFit:
     """Factor H_S + λI once and return A, the LOO predictions and the multi-class CG of the rows S."""
     Y = signed_targets(codes[rows], n_classes)
     options = KernelOptions(ridge=float(ridge), n_threads=n_threads, condition_estimate=CONDITION_ESTIMATE)
     try:
-        if kernel is None:
-            out = run_kernel(data.take(rows), Y, options)
-        else:
-            out = kernel.call(run_kernel, data.take(rows), Y, options)
+        out = run_kernel(data.take(rows), Y, options)
     except SingularGramError as exc:
         raise singular_error_in_rows(exc, data, rows, what=f"the diagnosis problem (ridge {ridge:g})") from None
     alpha = np.asarray(out["alpha"])
