@@ -225,6 +225,31 @@ def check_memory(
         )
 
 
+def plan_chunk_size(
+    n: int, d: int, K: int, threads: int, chunk_size, memory_limit, client: Any = None, copy_bytes: int = 0,
+    itemsize: int = 8,
+) -> int | None:
+    """The chunk size: the user's, or None (whole data) when that fits, else the largest that fits
+    (here, or with a client on the workers: their memory limit and the user's budget)."""
+    if chunk_size is not None:
+        if isinstance(chunk_size, bool) or int(chunk_size) != chunk_size or chunk_size < 2:
+            raise ValueError(f"chunk_size must be a whole number >= 2 or None; got {chunk_size}.")
+        return None if chunk_size >= n else int(chunk_size)
+    if client is None:
+        limit, _ = memory_budget(memory_limit)
+    else:
+        limits = [x for x in (parse_memory_limit(memory_limit), worker_memory_limit(client)) if x is not None]
+        limit = min(limits) if limits else None
+    if client is None:
+        limit = None if limit is None else limit - copy_bytes  # this process holds the copy of X too
+    else:
+        limit = None if limit is None else limit - itemsize * n * d - 8 * n  # each worker holds the rows sent to it
+    if limit is None or run_peak_bytes(n, d, n, K, threads, row_bytes=itemsize) <= limit:
+        return None
+    lo = largest_fitting(lambda size: run_peak_bytes(n, d, size, K, threads, row_bytes=itemsize) <= limit, n)
+    return lo if lo >= 2 else None  # None: check_memory refuses with the way out
+
+
 def _check_local_extras(extras: dict[str, int], memory_limit: Any) -> None:
     """With a cluster: refuse when this process cannot hold its own share (the copy, the plan)."""
     limit, what = memory_budget(memory_limit)

@@ -5,6 +5,7 @@ Every error says what is wrong and what to change, and names offending rows.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -232,3 +233,35 @@ def check_threads(n_threads: int | None) -> int:
     if isinstance(n_threads, bool) or int(n_threads) != n_threads or n_threads < 1:
         raise ValueError(f"n_threads must be a whole number >= 1 or None; got {n_threads}.")
     return int(n_threads)
+
+
+def check_count(value, name: str, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name} must be a whole number >= {minimum}; got {value!r}.")
+    return int(value)
+
+
+def check_ridge(ridge, grid) -> list[float]:
+    if isinstance(ridge, str):
+        if ridge != "auto":
+            raise ValueError(f"ridge must be 'auto' or a number >= 0; got {ridge!r}.")
+        values = [float(v) for v in grid]
+        if not values or any(not (math.isfinite(v) and v >= 0) for v in values):
+            raise ValueError(f"ridge_grid must hold numbers >= 0; got {list(grid)!r}.")
+        return sorted(set(values))
+    if isinstance(ridge, bool) or not isinstance(ridge, (int, float, np.integer, np.floating)):
+        raise TypeError(f"ridge must be 'auto' or a number >= 0; got {ridge!r}.")
+    if not (math.isfinite(ridge) and ridge >= 0):
+        raise ValueError(f"ridge must be 'auto' or a finite number >= 0; got {ridge!r}.")
+    return [float(ridge)]
+
+
+def check_set_aside(set_aside) -> float | None:
+    if isinstance(set_aside, str):
+        if set_aside != "auto":
+            raise ValueError(f"set_aside must be 'auto' or a share in [0, 1); got {set_aside!r}.")
+        return None
+    if isinstance(set_aside, bool) or not isinstance(set_aside, (int, float, np.integer, np.floating)) \
+            or not 0 <= set_aside < 1:
+        raise ValueError(f"set_aside must be 'auto' or a share in [0, 1); got {set_aside!r}.")
+    return float(set_aside)
