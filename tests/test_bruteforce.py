@@ -1,4 +1,4 @@
-"""The kernel against explicit leave-one-out solves (SPEC §1), d < n and d > n."""
+"""The kernel against explicit leave-one-out solves (docs/math.md, "The score of one binary problem"), d < n and d > n."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Bad input gets a clear error that says what to change and names the rows (SPEC §3)."""
+"""Bad input gets a clear error that says what to change and names the rows (docs/architecture.md, "Bad input")."""
 
 from __future__ import annotations
 

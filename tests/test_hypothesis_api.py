@@ -75,7 +75,7 @@ def expected_refusal(X, labels, duplicates: str, ratio: float = 1.0, chunk_size=
         values = np.asarray(labels).tolist()
         if len(set(values)) < 2:
             return ValueError, "distinct value"
-        # SPEC §2: a chunk holds at least one positive and its min(floor(ratio), |others|) negatives.
+        # docs/math.md, "The class-wise protocol": a chunk holds at least one positive and its min(floor(ratio), |others|) negatives.
         others = [len(values) - values.count(v) for v in set(values)]
         if chunk_size is not None and chunk_size < max(1 + min(int(np.floor(ratio)), o) for o in others):
             return ValueError, "chunk_size=.* is too small"

@@ -44,7 +44,7 @@ def kernel(X, y, backend, ridge=0.0, subterms=False, n_threads=2):
 
 
 def closed_form(X, y, ridge=0.0):
-    """SPEC §1 through an explicit float64 inverse: fine for well-conditioned H."""
+    """docs/math.md, "The score of one binary problem", through an explicit float64 inverse: fine for well-conditioned H."""
     Hinv = np.linalg.inv(ntk_gram(X) + ridge * np.eye(len(X)))
     return (Hinv @ y) ** 2 / np.diag(Hinv)
 
