@@ -13,11 +13,11 @@ from cgscore_native.datasets import load_digits
 
 
 def run_cli(*args: str | os.PathLike, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    """`python -m cgscore_native.cli ARGS` with text output; never raises on a non-zero exit."""
+    """`python -m cgscore_native.app.cli ARGS` with text output; never raises on a non-zero exit."""
     env = dict(os.environ, OMP_NUM_THREADS="1")  # the test suite shares two cores
     env.pop("CGSCORE_DEBUG", None)
     return subprocess.run(
-        [sys.executable, "-m", "cgscore_native.cli", *map(str, args)],
+        [sys.executable, "-m", "cgscore_native.app.cli", *map(str, args)],
         cwd=cwd, capture_output=True, text=True, env=env, timeout=300,
     )
 

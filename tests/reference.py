@@ -1,7 +1,7 @@
 """Independent pure-NumPy references the native core is tested against.
 
 Nothing here calls cgscore_native: the brute force solves every leave-one-out problem
-separately, and the protocol re-implements SPEC §2 from its text.
+separately, and the protocol re-implements docs/math.md, "The class-wise protocol", from its text.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import numpy as np
 
 
 def ntk_gram(X: np.ndarray) -> np.ndarray:
-    """SPEC §1: H_ij = u(π − arccos u)/(2π), u the clamped cosine; H_ii = 1/2."""
+    """docs/math.md, "The score of one binary problem": H_ij = u(π − arccos u)/(2π), u the clamped cosine; H_ii = 1/2."""
     X = np.asarray(X, dtype=np.float64).reshape(len(X), -1)
     Xn = X / np.linalg.norm(X, axis=1, keepdims=True)
     u = np.clip(Xn @ Xn.T, -1.0, 1.0)
@@ -46,7 +46,7 @@ def brute_force_binary(X: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 def brute_force_subterms(X: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
-    """a2, b2, ab from an explicit inverse (SPEC §1 definitions)."""
+    """a2, b2, ab from an explicit inverse (the definitions of docs/math.md, "The score of one binary problem")."""
     Hinv = np.linalg.inv(ntk_gram(X))
     y = np.asarray(y, dtype=np.float64)
     D = np.diag(Hinv)
@@ -55,7 +55,7 @@ def brute_force_subterms(X: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def protocol_seed_free(X: np.ndarray, labels, ratio: float = 1.0) -> np.ndarray:
-    """SPEC §2 when every class takes all other rows as negatives (no randomness)."""
+    """docs/math.md, "The class-wise protocol", when every class takes all other rows as negatives (no randomness)."""
     labels = np.asarray(labels)
     scores = np.full(len(labels), np.nan)
     for c in sorted(set(labels.tolist())):

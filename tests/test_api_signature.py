@@ -35,7 +35,3 @@ def test_cg_score_passes_the_duplicate_policy_and_ridge_on():
     assert not np.allclose(small, large)  # the ridge reaches the kernel
 
 
-def test_version_is_single_sourced():
-    from importlib.metadata import version
-
-    assert cg.__version__ == version("cgscore-native")

@@ -3,6 +3,8 @@ perfect-square hint, column suggestions, and API messages in the command's terms
 
 from __future__ import annotations
 
+import argparse
+
 import numpy as np
 import pytest
 
@@ -32,7 +34,7 @@ def test_parse_size_forms():
     assert cli.parse_size("28x28") == (28, 28) and cli.parse_size("32x32x3") == (32, 32, 3)
     assert cli.parse_size("3×32×32") == (3, 32, 32)
     for bad in ("28", "0x28", "2x2x2x2", "axb"):
-        with pytest.raises(Exception, match="HEIGHTxWIDTH"):
+        with pytest.raises(argparse.ArgumentTypeError, match=f"'{bad}': write the image size as HEIGHTxWIDTH"):
             cli.parse_size(bad)
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import cgscore_native.api as api
-from cgscore_native import cli
+from cgscore_native.app import cli
 
 pytest.importorskip("pandas")
 

@@ -17,7 +17,7 @@ from cgscore_native.compat.jjchy import calc_cg_score
 from cgscore_native.compat.ml_metrics import complexity_gap_score
 from reference import brute_force_binary, brute_force_subterms, ntk_gram
 
-RTOL = 1e-10  # measured: ≤ 2e-13 relative against the long-double brute force on these sizes
+RTOL = 1e-12  # measured: ≤ 2e-13 relative against the long-double brute force on these sizes
 
 
 def seed_free_reference(X: np.ndarray, labels: np.ndarray) -> dict[str, np.ndarray]:
@@ -96,7 +96,8 @@ def test_ml_metrics_binary_equals_brute_force(rng):
     for c in ("cat", "dog"):  # the replaced loop gives the same
         P, others = np.flatnonzero(labels == c), np.flatnonzero(labels != c)
         y = np.concatenate([np.ones(P.size), -np.ones(others.size)])
-        np.testing.assert_allclose(got[P], downdate_reference(X[np.concatenate([P, others])], y, P.size), rtol=1e-6)
+        np.testing.assert_allclose(got[P], downdate_reference(X[np.concatenate([P, others])], y, P.size),
+                                   rtol=5e-13)  # measured: ≤ 6e-14
 
 
 def test_ml_metrics_is_multiclass(three_classes):
@@ -156,7 +157,6 @@ def test_jjchy_shapes_and_subterms_equal_brute_force(three_classes):
     for key in ("vi", "a2", "b2"):
         np.testing.assert_allclose(full[key], want[key], rtol=RTOL)
     np.testing.assert_allclose(full["ab"], want["ab"], rtol=RTOL, atol=1e-9 * np.abs(want["ab"]).max())
-    np.testing.assert_allclose(full["vi"], full["a2"] + 2 * full["ab"] + full["b2"], rtol=1e-10)
 
 
 def test_jjchy_seed_and_global_state(rng):

@@ -15,6 +15,7 @@ import pytest
 
 import cgscore_native as cg
 from cgscore_native import MemoryBudgetError, _dask
+from cgscore_native._kernel import score_problem
 
 distributed = pytest.importorskip("distributed")
 
@@ -66,19 +67,32 @@ def test_checkpoint_started_locally_resumes_on_the_cluster(client, data, tmp_pat
     assert len(list(tmp_path.glob("r1-*.npz"))) > 0  # the cluster's outcomes were stored too
 
 
-def kill_worker_once(marker: str, *args):
+def score_on_worker(options, labels, data, problem):
+    """The work of one problem on a worker: the local path's ``score_problem``."""
+    return score_problem(data, problem, options, labels)
+
+
+def kill_worker_once(marker: str, options, labels, data, problem):
     """A task that kills its worker process the first time any task runs it."""
     try:
         fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
     except FileExistsError:
-        return _dask.score_task(*args)
+        return score_problem(data, problem, options, labels)
     os.close(fd)
     os._exit(1)
 
 
+def run_on_cluster(client, data, problems, work):
+    """The outcome of every problem on the cluster, by ``Problem.key``."""
+    outcomes = {}
+    _dask.run_work_on_cluster(client, data, problems, work,
+                              on_result=lambda i, outcome: outcomes.__setitem__(problems[i].key, outcome))
+    return outcomes
+
+
 # The rows are scattered, and scattered data have no recipe: Dask's memory manager keeps as few
 # replicas as the waiting tasks need, so the killed worker may hold the last copy, and then every
-# waiting task is cancelled. run_on_cluster scatters again and resubmits what is unfinished.
+# waiting task is cancelled. run_work_on_cluster scatters again and resubmits what is unfinished.
 def test_a_lost_worker_is_replaced_and_the_result_is_identical(client, data, tmp_path):
     X, y = data
     from cgscore_native._kernel import KernelOptions
@@ -90,11 +104,11 @@ def test_a_lost_worker_is_replaced_and_the_result_is_identical(client, data, tmp
     problems = plan_problems(codes, classes.size, ratio=1.0, repeats=1, entropy=6, chunk_size=120)
     options = KernelOptions(n_threads=1)
     marker = str(tmp_path / "killed")
-    task = functools.partial(kill_worker_once, marker)
-    on_cluster = _dask.run_on_cluster(client, rows, problems, options, labels=classes, task=task)
+    task = functools.partial(kill_worker_once, marker, options, classes)
+    on_cluster = run_on_cluster(client, rows, problems, task)
     assert os.path.exists(marker)  # a worker really died
     for p in problems:
-        local = _dask.score_task(rows, p, options, classes)
+        local = score_problem(rows, p, options, classes)
         np.testing.assert_array_equal(on_cluster[p.key].scores, local.scores)
     client.wait_for_workers(2, timeout=60)
 
@@ -120,12 +134,12 @@ def test_lost_rows_are_scattered_again_and_the_result_is_identical(client, data,
 
     monkeypatch.setattr(client, "scatter", scatter_then_lose)
     with caplog.at_level("WARNING", logger="cgscore_native._dask"):
-        on_cluster = _dask.run_on_cluster(client, rows, problems, options, labels=classes)
+        on_cluster = run_on_cluster(client, rows, problems, functools.partial(score_on_worker, options, classes))
     monkeypatch.undo()
     assert "scattering them again" in caplog.text and len(scattered) == 2
     assert sorted(on_cluster) == sorted(p.key for p in problems)
     for p in problems:
-        np.testing.assert_array_equal(on_cluster[p.key].scores, _dask.score_task(rows, p, options, classes).scores)
+        np.testing.assert_array_equal(on_cluster[p.key].scores, score_problem(rows, p, options, classes).scores)
 
 
 def test_memory_is_checked_against_the_workers_limit(client):
@@ -154,14 +168,13 @@ def report_singular(*args):
 
 def test_a_singular_problem_on_a_worker_raises_with_its_rows(client, data):
     from cgscore_native import SingularGramError
-    from cgscore_native._kernel import KernelOptions
     from cgscore_native._plan import plan_problems
 
     X, y = data
     problems = plan_problems(np.unique(y, return_inverse=True)[1], 4, ratio=1.0, repeats=1, entropy=0)
     Xn = X.reshape(len(X), -1) / np.linalg.norm(X.reshape(len(X), -1), axis=1, keepdims=True)
     with pytest.raises(SingularGramError, match="singular") as info:
-        _dask.run_on_cluster(client, Xn, problems, KernelOptions(), task=report_singular)
+        run_on_cluster(client, Xn, problems, report_singular)
     assert info.value.rows == (4, 9) and info.value.pivot_index == 3
 
 

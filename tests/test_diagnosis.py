@@ -13,7 +13,7 @@ from cgscore_native import _core
 from cgscore_native._loo import fit_rows, margins, ntk_cross_gram, predict_rows, signed_targets
 from cgscore_native._plan import stratified_chunks
 from cgscore_native._prepare import prepare_features
-from cgscore_native.diagnosis import RIDGE_GRID, search_grid
+from cgscore_native._ridge_search import RIDGE_GRID, search_grid
 
 
 def _blobs(n_per: int, K: int, d: int, seed: int, spread: float = 0.35) -> tuple[np.ndarray, np.ndarray]:

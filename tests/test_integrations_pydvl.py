@@ -21,16 +21,6 @@ with warnings.catch_warnings():  # importing pyDVL raises FutureWarnings from py
     from cgscore_native.integrations.pydvl import ComplexityGapValuation
 
 import cgscore_native  # noqa: E402
-from cgscore_native.datasets import load_digits  # noqa: E402
-from cgscore_native.experiments.label_noise import flip_labels  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def noisy_digits():
-    images, target = load_digits()
-    X = images.reshape(len(images), -1).astype(np.float64)
-    noisy, flipped = flip_labels(target, 0.1, seed=0)
-    return X, noisy, flipped
 
 
 def test_fit_gives_minus_the_cg_score(noisy_digits):

@@ -72,7 +72,7 @@ def data_file(tmp_path_factory):
 def test_cli_exits_130_with_one_line_at_any_moment(data_file, tmp_path, delay):
     script = textwrap.dedent(f"""
         import sys
-        from cgscore_native.cli import main
+        from cgscore_native.app.cli import main
         print("ready", flush=True)
         sys.exit(main(["score", {str(data_file)!r}, "-o", "scores.csv", "--repeats", "30", "--seed", "0",
                        "--threads", "2", "--quiet"]))

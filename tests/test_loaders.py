@@ -7,7 +7,7 @@ import pickle
 import numpy as np
 import pytest
 
-from cgscore_native.loaders import DataFileError, Dataset, from_torch, load, load_image_folder, load_labels
+from cgscore_native.app.loaders import DataFileError, Dataset, from_torch, load, load_image_folder, load_labels
 
 pd = pytest.importorskip("pandas")
 Image = pytest.importorskip("PIL.Image")

@@ -1,4 +1,4 @@
-"""The class-wise protocol (SPEC §2) against an independent NumPy implementation."""
+"""The class-wise protocol (docs/math.md, "The class-wise protocol") against an independent NumPy implementation."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from _cli_support import assert_one_line_error, run_cli
-from cgscore_native.prune import keep_count, keep_indices
+from cgscore_native.app.prune import keep_count, keep_indices
 
 pd = pytest.importorskip("pandas")
 

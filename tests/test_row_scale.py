@@ -8,15 +8,7 @@ import pytest
 
 import cgscore_native as cg
 from cgscore_native import _core
-from cgscore_native._blas import ensure_blas
 from cgscore_native._prepare import UnitRows, normalize_rows, prepare_features
-
-
-@pytest.fixture(params=["eigen", "blas"])
-def backend(request) -> str:
-    if request.param == "blas" and not ensure_blas():
-        pytest.skip("NumPy's bundled OpenBLAS was not found")
-    return request.param
 
 
 def test_prepare_rows_reports_scale_status_and_range(rng):

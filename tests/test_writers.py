@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cgscore_native.writers import OutputExistsError, atomic_directory, read_scores, write_table
+from cgscore_native.app.loaders import read_scores
+from cgscore_native.app.writers import OutputExistsError, atomic_directory, write_table
 
 pd = pytest.importorskip("pandas")
 pytest.importorskip("pyarrow")
@@ -85,7 +86,7 @@ def test_labels_named_na_or_empty_round_trip(tmp_path, name):
 
 
 def test_an_unwritable_destination_is_refused_before_the_work(tmp_path):
-    from cgscore_native.writers import check_destination
+    from cgscore_native.app.writers import check_destination
 
     (tmp_path / "file").write_text("")
     with pytest.raises(OSError, match="cannot write"):

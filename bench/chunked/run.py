@@ -25,7 +25,7 @@ import numpy as np
 import cgscore_native as cg
 from cgscore_native._memory import problem_peak_bytes
 from cgscore_native.experiments.label_noise import flip_labels
-from cgscore_native.metrics import auroc
+from cgscore_native.experiments.metrics import auroc
 
 HERE = Path(__file__).resolve().parent
 

@@ -32,7 +32,8 @@ from pathlib import Path
 import numpy as np
 
 import cgscore_native as cg
-from cgscore_native import baselines, diagnosis
+from cgscore_native import diagnosis
+from cgscore_native.experiments import baselines
 from cgscore_native.experiments.label_noise import flip_labels
 from cgscore_native.experiments.metrics import detection_metrics
 

@@ -12,17 +12,13 @@ imported only when a client is passed, and the workers need cgscore_native insta
 
 from __future__ import annotations
 
-import functools
 import logging
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ._kernel import KernelOptions, ProblemOutcome, score_problem
-from ._plan import Problem
 from ._prepare import UnitRows
-from ._progress import progress_bar
 from .errors import SingularGramError
 
 # Tasks that raise are retried this many times; a worker that dies mid-task is handled by
@@ -52,49 +48,6 @@ def check_client(client: Any) -> None:
         raise TypeError("client is asynchronous; pass a synchronous dask.distributed.Client.")
     if getattr(client, "status", "running") in ("closing", "closed"):
         raise ValueError("client is closed; connect a new dask.distributed.Client (or pass client=None to run here).")
-
-
-def score_task(data: UnitRows, problem: Problem, options: KernelOptions, labels: Any) -> ProblemOutcome | _Singular:
-    """One problem on a worker; runs the same code as the local path."""
-    try:
-        return score_problem(data, problem, options, labels=labels)
-    except SingularGramError as exc:
-        return _Singular(str(exc), exc.pivot_index, exc.pivot_value, exc.rows)
-
-
-def run_on_cluster(
-    client: Any,
-    data: UnitRows,
-    problems: list[Problem],
-    options: KernelOptions,
-    *,
-    labels: Any = None,
-    on_result: Callable[[ProblemOutcome], None] | None = None,
-    progress: bool = False,
-    retries: int = DEFAULT_RETRIES,
-    task: Callable = score_task,
-) -> dict[tuple[int, int, int], ProblemOutcome]:
-    """Outcomes of the problems, keyed by ``Problem.key``; on_result sees each as it arrives.
-
-    On an error or Ctrl-C the remaining tasks are cancelled before the exception propagates.
-    A worker that dies mid-task is replaced by Dask and its task rerun elsewhere; if it held the
-    last copy of the scattered rows, they are scattered again and the unfinished problems resubmitted.
-    """
-    outcomes: dict[tuple[int, int, int], ProblemOutcome] = {}
-    bar = progress_bar(len(problems), progress and bool(problems), "CG-score (dask)")
-
-    def arrived(i: int, outcome: ProblemOutcome) -> None:
-        outcomes[problems[i].key] = outcome
-        if on_result is not None:
-            on_result(outcome)
-        bar.update(1)
-
-    try:
-        run_work_on_cluster(client, data, problems, functools.partial(_problem_task, task, options, labels),
-                            on_result=arrived, retries=retries)
-    finally:
-        bar.close()
-    return outcomes
 
 
 def run_work_on_cluster(
@@ -175,7 +128,3 @@ def _guarded(work: Callable[[UnitRows, Any], Any], data: UnitRows, task: Any) ->
         return work(data, task)
     except SingularGramError as exc:
         return _Singular(str(exc), exc.pivot_index, exc.pivot_value, exc.rows)
-
-
-def _problem_task(task: Callable, options: KernelOptions, labels: Any, data: UnitRows, problem: Problem) -> Any:
-    return task(data, problem, options, labels)

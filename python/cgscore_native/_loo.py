@@ -30,7 +30,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._blas import product
-from ._execute import KernelThread
 from ._kernel import KernelOptions, run_kernel, singular_error_in_rows
 from ._prepare import UnitRows
 from .errors import SingularGramError
@@ -61,15 +60,12 @@ def signed_targets(codes: np.ndarray, n_classes: int) -> np.ndarray:
 
 
 def fit_rows(data: UnitRows, rows: np.ndarray, codes: np.ndarray, n_classes: int, ridge: float,
-             n_threads: int, kernel: KernelThread | None = None) -> LooFit:
+             n_threads: int) -> LooFit:
     """Factor H_S + λI once and return A, the LOO predictions and the multi-class CG of the rows S."""
     Y = signed_targets(codes[rows], n_classes)
     options = KernelOptions(ridge=float(ridge), n_threads=n_threads, condition_estimate=CONDITION_ESTIMATE)
     try:
-        if kernel is None:
-            out = run_kernel(data.take(rows), Y, options)
-        else:
-            out = kernel.call(run_kernel, data.take(rows), Y, options)
+        out = run_kernel(data.take(rows), Y, options)
     except SingularGramError as exc:
         raise singular_error_in_rows(exc, data, rows, what=f"the diagnosis problem (ridge {ridge:g})") from None
     alpha = np.asarray(out["alpha"])
@@ -167,6 +163,15 @@ class LooTask:
     rounds: int = 0
     share: float = 0.0  # of S set aside in each cleaning round
     start: np.ndarray | None = None  # (|S|, K) round-0 predictions, for the cleaning rounds
+
+    def expected_shapes(self, stored: dict[str, np.ndarray]) -> dict[str, tuple[int, ...]]:
+        """The shapes a stored outcome must have (checked when a checkpoint is read back)."""
+        m, K = self.rows.size, self.n_classes
+        if self.rounds == 0:
+            return {"loo": (m, K), "cg": (m,)}
+        counts = stored.get("aside_counts")
+        aside = int(counts.sum()) if counts is not None and counts.shape == (self.rounds,) else -1
+        return {"rounds": (self.rounds, m, K), "aside_counts": (self.rounds,), "aside": (aside,)}
 
 
 def run_task(data: UnitRows, task: LooTask) -> dict[str, np.ndarray]:

@@ -277,6 +277,44 @@ def check_memory(
         )
 
 
+def plan_chunk_size(
+    n: int, d: int, K: int, threads: int, chunk_size, memory_limit, client: Any = None, copy_bytes: int = 0,
+    itemsize: int = 8, plan_bytes: tuple[int, int] = (0, 0),
+) -> int | None:
+    """The chunk size: the user's, or None (whole data) when that fits, else the largest that fits
+    (here, or with a client on the workers: their memory limit and the user's budget).
+    ``plan_bytes``: what this process holds for the predictions, whole data and chunked. Here the
+    n×n buffer must also be allocatable (``fits_allocation``); on a cluster the workers decide."""
+    if chunk_size is not None:
+        if isinstance(chunk_size, bool) or int(chunk_size) != chunk_size or chunk_size < 2:
+            raise ValueError(f"chunk_size must be a whole number >= 2 or None; got {chunk_size}.")
+        return None if chunk_size >= n else int(chunk_size)
+    if client is None:
+        limit, _ = memory_budget(memory_limit)
+    else:
+        limits = [x for x in (parse_memory_limit(memory_limit), worker_memory_limit(client)) if x is not None]
+        limit = min(limits) if limits else None
+    if client is None:
+        limit = None if limit is None else limit - copy_bytes  # this process holds the copy of X too
+    else:
+        limit = None if limit is None else limit - itemsize * n * d - 8 * n  # each worker holds the rows sent to it
+
+    def fits(rows: int) -> bool:
+        plan = 0 if client is not None else plan_bytes[0] if rows >= n else plan_bytes[1]
+        return (limit is None or run_peak_bytes(n, d, rows, K, threads, row_bytes=itemsize) + plan <= limit) and \
+            (client is not None or fits_allocation(rows))
+
+    if fits(n):
+        return None
+    lo = largest_fitting(fits, n)
+    if lo < 2 and client is None and limit is not None:
+        raise MemoryBudgetError(
+            f"no chunk fits: the predictions of the chunked run need {format_size(plan_bytes[1])} and even a chunk of "
+            f"2 rows does not fit beside them in {format_size(limit)}. Use a larger memory_limit, fewer rounds or "
+            "repeats, or a Dask cluster (client=...).", required_bytes=plan_bytes[1], available_bytes=limit)
+    return lo if lo >= 2 else None  # None: check_memory refuses with the way out
+
+
 def _check_local_extras(extras: dict[str, int], memory_limit: Any) -> None:
     """With a cluster: refuse when this process cannot hold its own share (the copy, the plan)."""
     limit, what = memory_budget(memory_limit)
@@ -323,3 +361,13 @@ def _largest_fitting_problem(n_rows: int, d: int, k: int, n_threads: int, limit:
     fits = lambda size: (run_peak_bytes(n_rows, d, size, k, n_threads, row_bytes=row_bytes) <= limit  # noqa: E731
                          and fits_allocation(size))
     return largest_fitting(fits, max(n_rows, 1))
+
+
+def check_plan_fits(plan: int, memory_limit: Any, n: int, K: int, reps: int, rounds: int) -> None:
+    """Refuse counts whose predictions alone cannot fit (rounds=10**9, repeats=10**9), before any work."""
+    budget, what = memory_budget(memory_limit)
+    if budget is not None and plan > budget:
+        raise MemoryBudgetError(
+            f"rounds={rounds} and {reps} partition(s) of {n} rows × {K} classes need {format_size(plan)} for the "
+            f"predictions alone, but {what} is {format_size(budget)}. Use fewer rounds or repeats "
+            "(the defaults are 1 and 3).", required_bytes=plan, available_bytes=budget)

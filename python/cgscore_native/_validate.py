@@ -5,6 +5,7 @@ Every error says what is wrong and what to change, and names offending rows.
 
 from __future__ import annotations
 
+import math
 import os
 import warnings
 from typing import Any
@@ -295,3 +296,69 @@ def check_threads(n_threads: int | None) -> int:
         raise ValueError(f"n_threads={n_threads} is more than the {limit} threads a call may use on this machine "
                          f"({os.cpu_count()} cores); pass at most {limit}, or None for one per core.")
     return int(n_threads)
+
+
+def check_count(value, name: str, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name} must be a whole number >= {minimum}; got {value!r}.")
+    return int(value)
+
+
+# Past this the predictions (of scale ~1/λ) drown in the rounding of F = Y − A/D.
+MAX_RIDGE = 1e6
+
+
+def check_ridge(ridge, grid) -> list[float]:
+    if isinstance(ridge, str):
+        if ridge != "auto":
+            raise ValueError(f"ridge must be 'auto' or a number >= 0; got {ridge!r}.")
+        try:
+            values = [float(v) for v in grid]
+        except (TypeError, ValueError):
+            raise TypeError(f"ridge_grid must be a sequence of numbers >= 0, e.g. (0.01, 0.1, 1); got {grid!r}.") from None
+        if not values or any(not (math.isfinite(v) and 0 <= v <= MAX_RIDGE) for v in values):
+            raise ValueError(f"ridge_grid must hold numbers in [0, {MAX_RIDGE:g}]; got {list(grid)!r}.")
+        return sorted(set(values))
+    if isinstance(ridge, bool) or not isinstance(ridge, (int, float, np.integer, np.floating)):
+        raise TypeError(f"ridge must be 'auto' or a number >= 0; got {ridge!r}.")
+    if not (math.isfinite(ridge) and ridge >= 0):
+        raise ValueError(f"ridge must be 'auto' or a finite number >= 0; got {ridge!r}.")
+    if ridge > MAX_RIDGE:
+        raise ValueError(f"ridge={ridge:g} is so large that the predictions (of scale ~1/ridge) drown in rounding; "
+                         f"use at most {MAX_RIDGE:g} ('auto' searches 0 to 30).")
+    return [float(ridge)]
+
+
+def check_set_aside(set_aside) -> float | None:
+    if isinstance(set_aside, str):
+        if set_aside != "auto":
+            raise ValueError(f"set_aside must be 'auto' or a share in [0, 1); got {set_aside!r}.")
+        return None
+    if isinstance(set_aside, bool) or not isinstance(set_aside, (int, float, np.integer, np.floating)) \
+            or not 0 <= set_aside < 1:
+        raise ValueError(f"set_aside must be 'auto' or a share in [0, 1); got {set_aside!r}.")
+    return float(set_aside)
+
+
+# A chunk's leave-one-out fit needs other rows of a row's class to predict it: with one, a row is
+# always predicted as another class, so every row of a class dealt one per chunk is flagged.
+MIN_CLASS_ROWS_PER_CHUNK = 2
+
+
+def check_chunk_classes(codes: np.ndarray, classes: np.ndarray, chunk: int, chosen: bool) -> None:
+    """Refuse chunks holding fewer than MIN_CLASS_ROWS_PER_CHUNK rows of some class, whoever chose them."""
+    n = codes.size
+    m = max(1, math.ceil(n / chunk))
+    counts = np.bincount(codes, minlength=classes.size)
+    smallest = int(np.argmin(counts))
+    per_chunk = int(counts[smallest]) // m
+    if per_chunk >= MIN_CLASS_ROWS_PER_CHUNK:
+        return
+    needed = math.ceil(n / max(1, int(counts[smallest]) // MIN_CLASS_ROWS_PER_CHUNK))
+    who = f"the memory budget allows chunks of {chunk} rows" if chosen else f"chunk_size={chunk}"
+    label = classes[smallest].item() if hasattr(classes[smallest], "item") else classes[smallest]
+    raise ValueError(
+        f"{who}: {m} chunks, so class {label!r} ({counts[smallest]} rows) gets "
+        f"{per_chunk} row(s) per chunk, too few to predict its rows (at least {MIN_CLASS_ROWS_PER_CHUNK}). Use "
+        f"chunk_size >= {needed}{' with a larger memory_limit' if chosen else ''}, or merge or drop that class."
+    )

@@ -22,7 +22,7 @@ from ._aggregate import aggregate, plain
 from ._execute import call_interruptibly, run_problems
 from ._kernel import KernelOptions, numerics, run_kernel, singular_error_in_rows
 from ._memory import check_memory, plan_bytes
-from ._plan import plan_problems, plan_size, resolve_seed
+from ._plan import plan_problems, plan_size
 from ._prepare import (
     DEFAULT_RIDGE,
     DuplicatePolicy,
@@ -45,7 +45,7 @@ from ._validate import (
     kernel_dtype,
     to_kernel_rows,
 )
-from .checkpoint import Checkpoint, fingerprint, stored_entropy
+from .checkpoint import Checkpoint, fingerprint, run_entropy
 from .errors import SingularGramError
 from .result import CGResult
 
@@ -147,7 +147,7 @@ def score(
         copy_bytes=conversion_bytes(Xa), plan=plan_bytes(size.n_problems, size.total_rows, n, size.repeats, subterms),
         itemsize=kernel_dtype(Xa.dtype).itemsize,
     )
-    entropy = _run_entropy(seed, checkpoint)
+    entropy = run_entropy(seed, checkpoint)
     problems = plan_problems(
         codes, classes.size, ratio=float(ratio), repeats=int(repeats), entropy=entropy, chunk_size=chunk_size
     )
@@ -290,11 +290,3 @@ def cg_score_binary(
     scores: np.ndarray = out["scores"]
     return scores if Y.ndim == 2 else scores[:, 0]
 
-
-def _run_entropy(seed: int | None, checkpoint: str | os.PathLike | None) -> int:
-    """The seed entropy; with seed=None, a checkpoint's recorded entropy wins over fresh entropy."""
-    if seed is None and checkpoint is not None:
-        stored = stored_entropy(checkpoint)
-        if stored is not None:
-            return stored
-    return resolve_seed(seed)

@@ -32,7 +32,7 @@ import numpy as np
 
 from ._atomic import TEMPORARY_GLOB, atomic_file, atomic_write
 from ._kernel import SUBTERMS, ProblemOutcome
-from ._plan import Problem
+from ._plan import Problem, resolve_seed
 from ._prepare import UnitRows
 from ._version import __version__
 from .errors import CheckpointInUseError, CheckpointMismatchError
@@ -42,7 +42,7 @@ try:
 except ImportError:  # pragma: no cover - Windows: no lock
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["Checkpoint", "CheckpointMismatchError", "fingerprint", "stored_entropy"]
+__all__ = ["Checkpoint", "CheckpointMismatchError", "TaskArrays", "fingerprint", "run_entropy", "stored_entropy"]
 
 FORMAT = 2
 MANIFEST = "manifest.json"
@@ -92,6 +92,15 @@ def stored_entropy(path: str | os.PathLike) -> int | None:
     if not manifest.exists():
         return None
     return int(_read_manifest(manifest)["fields"]["seed_entropy"])
+
+
+def run_entropy(seed: int | None, checkpoint: str | os.PathLike | None) -> int:
+    """The seed entropy; with seed=None, a checkpoint's recorded entropy wins over fresh entropy."""
+    if seed is None and checkpoint is not None:
+        stored = stored_entropy(checkpoint)
+        if stored is not None:
+            return stored
+    return resolve_seed(seed)
 
 
 class Checkpoint:
@@ -232,6 +241,36 @@ class Checkpoint:
                 tmp.unlink()
             except OSError:
                 pass
+
+
+class TaskArrays:
+    """A checkpoint seen as a store of finished tasks' arrays (``_execute.TaskStore``), e.g. the fits of
+    a diagnosis: a task has a ``name`` (its file) and ``rows`` (checked against the stored ``rows``)."""
+
+    def __init__(self, checkpoint: Checkpoint):
+        self.checkpoint = checkpoint
+
+    def load(self, task: Any) -> dict[str, np.ndarray] | None:
+        stored = self.checkpoint.load_arrays(task.name)
+        if stored is None:
+            return None
+        if "rows" not in stored or not np.array_equal(stored["rows"], task.rows):
+            raise CheckpointMismatchError(
+                f"checkpoint file {self.checkpoint.path / task.name}.npz holds other rows than this run's task "
+                f"{task.name}. The checkpoint is damaged or from another run: delete it or choose another path."
+            )
+        expected = task.expected_shapes(stored) if hasattr(task, "expected_shapes") else {}
+        wrong = [f"{key} {stored[key].shape if key in stored else 'missing'} (expected {shape})"
+                 for key, shape in expected.items() if key not in stored or stored[key].shape != shape]
+        if wrong:
+            raise CheckpointMismatchError(
+                f"checkpoint file {self.checkpoint.path / task.name}.npz is damaged: {'; '.join(wrong)}. Delete that "
+                "file to recompute its task."
+            )
+        return stored
+
+    def save(self, task: Any, outcome: dict[str, np.ndarray]) -> None:
+        self.checkpoint.save_arrays(task.name, outcome)
 
 
 def _lock(path: Path) -> Any:

@@ -12,31 +12,27 @@ rows leave-one-out, set-aside rows by prediction).
 
 from __future__ import annotations
 
-import math
 import os
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from ._execute import run_tasks
 from ._loo import LooTask, margins, run_task, signed_targets
-from ._memory import (
-    check_memory,
-    diagnosis_plan_bytes,
-    fits_allocation,
-    format_size,
-    memory_budget,
-    parse_memory_limit,
-    run_peak_bytes,
-    worker_memory_limit,
-)
-from ._plan import resolve_seed, stratified_chunks
-from ._prepare import UnitRows, prepare_features
+from ._memory import check_memory, check_plan_fits, diagnosis_plan_bytes, plan_chunk_size
+from ._plan import stratified_chunks
+from ._prepare import DEFAULT_RIDGE, UnitRows, prepare_features
 from ._progress import progress_bar
+from ._ridge_search import RIDGE_GRID, search_grid
 from ._validate import (
     as_label_codes,
+    check_chunk_classes,
+    check_count,
+    check_ridge,
+    check_set_aside,
     check_threads,
     conversion_bytes,
     default_threads,
@@ -46,35 +42,19 @@ from ._validate import (
     kernel_dtype,
     to_kernel_rows,
 )
-from .checkpoint import Checkpoint, fingerprint, stored_entropy
+from .checkpoint import Checkpoint, TaskArrays, fingerprint, run_entropy
 from .diagnosis_result import Diagnosis
-from .errors import CheckpointMismatchError, DuplicatesWarning, MemoryBudgetError, SingularGramError
+from .errors import DuplicatesWarning, SingularGramError
 
-# λ candidates of ridge="auto" (λ = 0 is left out when rows repeat: their Gram matrix is singular),
-# searched by a hill climb from RIDGE_START (see search_grid) on the round-0 leave-one-out squared
-# error against the given labels (PRESS). Measured (bench/diagnosis: every λ of the grid, then the
-# default diagnosis at the chosen λ; mean / worst AUROC over 27 wine and breast_cancer runs):
-# PRESS 0.9944 / 0.9661, LOO accuracy 0.9919 / 0.9330, mean margin 0.9819 / 0.8221; on digits
-# (6 cells) PRESS 0.9996 / 0.9989, accuracy 0.9991 / 0.9963. PRESS is smooth in λ, so the climb
-# does not stop on the plateaus that a count of correct rows has.
-RIDGE_GRID: tuple[float, ...] = (0.0, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0)
-RIDGE_START = 0.1
-# The ridge for the CG-score (and for ridge=0) when rows repeat after normalization, as in ``score``.
-DUPLICATE_RIDGE = 1e-6
-# The defaults, by measurement (bench/diagnosis/run.py --tune: digits, wine, breast_cancer with
-# uniform 10/20/40 % and pair 10/20/30 % flips; λ by PRESS; mean AUROC / AP over the cells):
-#   rounds=0                             digits 0.9969 / 0.9913   wine+breast_cancer 0.9861 / 0.9637
-#   rounds=1, set aside 1.0 × noise       digits 0.9996 / 0.9988   wine+breast_cancer 0.9940 / 0.9822
-#   rounds=1, set aside 1.5 × noise       digits 0.9988 / 0.9969   wine+breast_cancer 0.9933 / 0.9786
-#   rounds=2, set aside 1.0 × noise       digits 0.9996 / 0.9988   wine+breast_cancer 0.9947 / 0.9827
-#   rounds=1, fixed 30 %, coarse grid     digits 0.9992 / 0.9974   wine+breast_cancer 0.9924 / 0.9759
+# The defaults, by measurement: bench/diagnosis/README.md, "The defaults" (run.py --tune).
 # One round setting aside as many rows as the estimated noise rate is as good as two on digits
-# and within 0.001 elsewhere (a second round mainly helps breast_cancer at 40 %), for one
-# factorization less; setting aside more rows than the noise rate costs on every data set.
+# and within 0.001 elsewhere, for one factorization less.
 DEFAULT_ROUNDS = 1
 # set_aside="auto": this multiple of the estimated noise rate, within these bounds.
 SET_ASIDE_FACTOR = 1.0
 SET_ASIDE_BOUNDS = (0.05, 0.5)
+
+
 def diagnose(
     X: Any,
     labels: Any,
@@ -155,9 +135,9 @@ def diagnose(
     classes, codes = as_label_codes(labels, n)
     label_values = np.asarray(labels.to_numpy() if hasattr(labels, "to_numpy") else labels).reshape(-1)
     threads = check_threads(n_threads)
-    rounds = _check_count(rounds, "rounds", minimum=0)
-    grid = _check_ridge(ridge, ridge_grid)
-    fraction = _check_set_aside(set_aside)
+    rounds = check_count(rounds, "rounds", minimum=0)
+    grid = check_ridge(ridge, ridge_grid)
+    fraction = check_set_aside(set_aside)
     if ridge_search not in ("climb", "grid"):
         raise ValueError(f"ridge_search must be 'climb' or 'grid'; got {ridge_search!r}.")
     if client is not None:
@@ -168,17 +148,17 @@ def diagnose(
 
     kernel_threads = threads or default_threads()
     copy, itemsize = conversion_bytes(Xa), kernel_dtype(Xa.dtype).itemsize
-    chunked_reps = 3 if repeats is None else _check_count(repeats, "repeats", minimum=1)
+    chunked_reps = 3 if repeats is None else check_count(repeats, "repeats", minimum=1)
     # The predictions' bytes, whole data or chunked, counted before any partition is drawn.
     plans = {reps: diagnosis_plan_bytes(n, K, reps, rounds, len(grid)) for reps in (1, chunked_reps)}
-    _check_plan_fits(plans[1], memory_limit, n, K, 1, rounds)  # the least any mode needs
-    chunk = _plan_chunk_size(n, d, K, kernel_threads, chunk_size, memory_limit, client, copy, itemsize,
+    check_plan_fits(plans[1], memory_limit, n, K, 1, rounds)  # the least any mode needs
+    chunk = plan_chunk_size(n, d, K, kernel_threads, chunk_size, memory_limit, client, copy, itemsize,
                              plan_bytes=(plans[1], plans[chunked_reps]))
     reps = 1 if chunk is None else chunked_reps
     plan = plans[reps]
-    _check_plan_fits(plan, memory_limit, n, K, reps, rounds)
+    check_plan_fits(plan, memory_limit, n, K, reps, rounds)
     if chunk is not None:
-        _check_chunk_classes(codes, classes, chunk, chosen=chunk_size is None)
+        check_chunk_classes(codes, classes, chunk, chosen=chunk_size is None)
     check_memory(n, d, min(chunk or n, n), threads, memory_limit, client, k=K, copy_bytes=copy, itemsize=itemsize,
                  plan=plan)
     if chunk is None:
@@ -186,21 +166,21 @@ def diagnose(
         entropy = None
     else:
         repeats = reps
-        entropy = _run_entropy(seed, checkpoint)
+        entropy = run_entropy(seed, checkpoint)
         partitions = [stratified_chunks(codes, K, chunk, np.random.default_rng([entropy, r])) for r in range(repeats)]
 
     data, groups = prepare_features(to_kernel_rows(Xa), threads)
     del Xa
     if groups:
-        grid = [lam for lam in grid if lam > 0] or [DUPLICATE_RIDGE]
+        grid = [lam for lam in grid if lam > 0] or [DEFAULT_RIDGE]
         listing = "; ".join(format_rows(g) for g in groups[:5]) + ("; ..." if len(groups) > 5 else "")
         warnings.warn(
             f"{len(groups)} group(s) of rows are equal after normalization (rows {listing}); their Gram matrix "
-            f"is singular, so ridge 0 is replaced by {DUPLICATE_RIDGE:g} (also for cg_score).",
+            f"is singular, so ridge 0 is replaced by {DEFAULT_RIDGE:g} (also for cg_score).",
             DuplicatesWarning,
             stacklevel=2,
         )
-    cg_ridge = DUPLICATE_RIDGE if groups else 0.0
+    cg_ridge = DEFAULT_RIDGE if groups else 0.0
     params: dict[str, Any] = {
         "rounds": rounds,
         "set_aside": set_aside,
@@ -213,7 +193,7 @@ def diagnose(
     if checkpoint is not None:
         fields = {"run": "diagnose", "ridge_search": ridge_search, **params}
         fields.pop("seed")
-        store = _LooStore(Checkpoint(checkpoint, fingerprint(data, codes, classes, fields, entropy or 0, False)))
+        store = TaskArrays(Checkpoint(checkpoint, fingerprint(data, codes, classes, fields, entropy or 0, False)))
 
     n_chunks = sum(len(p) for p in partitions)
     total = None  # the climb's number of fits is not known in advance
@@ -226,25 +206,38 @@ def diagnose(
     finally:
         bar.close()
 
-    margin_by_round, F_last, cg, cg_ridge, lam, press, noise, aside = outcome
-    suspicion = margin_by_round[-1]
-    suggested = margins(F_last, codes)[1]
+    suspicion = outcome.margin_by_round[-1]
+    suggested = margins(outcome.predictions, codes)[1]
     return Diagnosis(
         suspicion=suspicion,
         suggested_label=classes[suggested],
         is_label_issue=suspicion > 0,
-        cg_score=cg,
-        ridge=lam,
-        margin_by_round=margin_by_round,
-        estimated_noise_rate=noise,
+        cg_score=outcome.cg_score,
+        ridge=outcome.ridge,
+        margin_by_round=outcome.margin_by_round,
+        estimated_noise_rate=outcome.noise_rate,
         labels=label_values,
         classes=classes,
-        set_aside=aside,
-        ridge_scores=press,
-        cg_ridge=cg_ridge,
-        loo_predictions=F_last if predictions else None,
+        set_aside=outcome.set_aside,
+        ridge_scores=outcome.ridge_scores,
+        cg_ridge=outcome.cg_ridge,
+        loo_predictions=outcome.predictions if predictions else None,
         params=params,
     )
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """What the fits of a diagnosis found, before it is put in the user's terms (``Diagnosis``)."""
+
+    margin_by_round: np.ndarray  # (rounds + 1, n), of the partition-averaged predictions
+    predictions: np.ndarray  # (n, K) the last round's, averaged over the partitions
+    cg_score: np.ndarray  # (n,) the multi-class CG-score at cg_ridge
+    cg_ridge: float
+    ridge: float  # the λ of the predictions
+    ridge_scores: dict[float, float]  # PRESS per row and class of every λ tried ({} for a given ridge)
+    noise_rate: float  # the share of rows whose round-0 suggestion differs from the given label
+    set_aside: list[np.ndarray]  # the rows set aside in each cleaning round
 
 
 class _Runner:
@@ -254,7 +247,7 @@ class _Runner:
     on where or in how many threads the fits ran."""
 
     def __init__(self, data: UnitRows, codes: np.ndarray, K: int, threads: int, partitions: list[list[np.ndarray]],
-                 store: _LooStore | None, client: Any, bar: Any):
+                 store: TaskArrays | None, client: Any, bar: Any):
         self.data, self.codes, self.K, self.threads = data, codes, K, threads
         self.partitions, self.store, self.client, self.bar = partitions, store, client, bar
         # (repeat, chunk, rows) of every chunk, in plan order
@@ -269,7 +262,8 @@ class _Runner:
             LooTask(f"r{r}-k{k}-ridge{lam!r}", rows, self.codes, self.K, lam, self.threads) for r, k, rows in chunks
         ])
 
-    def all(self, grid, cg_ridge, rounds, fraction, exhaustive):
+    def all(self, grid: list[float], cg_ridge: float, rounds: int, fraction: float | None,
+            exhaustive: bool) -> _Outcome:
         n = self.codes.size
         reps = len(self.partitions)
         # Round 0 at the λ of the grid, for every chunk; λ by the LOO squared error summed over chunks.
@@ -302,7 +296,7 @@ class _Runner:
             try:
                 at_cg = self.round0(cg_ridge, part0)
             except SingularGramError as exc:  # near-copies the duplicate check does not catch
-                cg_ridge = DUPLICATE_RIDGE
+                cg_ridge = DEFAULT_RIDGE
                 warnings.warn(f"{exc} cg_score uses ridge {cg_ridge:g} instead.", DuplicatesWarning, stacklevel=3)
                 at_cg = self.round0(cg_ridge, part0)
         cg = np.zeros(n)
@@ -331,201 +325,9 @@ class _Runner:
         aside = [np.unique(np.concatenate(a)) if a else np.empty(0, dtype=np.intp) for a in aside_rows]
         F_mean = F_sum / reps
         margin_by_round = np.stack([margins(F_r, self.codes)[0] for F_r in F_mean])
-        return margin_by_round, F_mean[-1], cg, cg_ridge, float(lam), press, noise, aside
-
-
-class _LooStore:
-    """A checkpoint seen as a store of the diagnosis's finished tasks (``_execute.TaskStore``)."""
-
-    def __init__(self, checkpoint: Checkpoint):
-        self.checkpoint = checkpoint
-
-    def load(self, task: LooTask) -> dict[str, np.ndarray] | None:
-        stored = self.checkpoint.load_arrays(task.name)
-        if stored is None:
-            return None
-        if "rows" not in stored or not np.array_equal(stored["rows"], task.rows):
-            raise CheckpointMismatchError(
-                f"checkpoint file {self.checkpoint.path / task.name}.npz holds other rows than this run's task "
-                f"{task.name}. The checkpoint is damaged or from another run: delete it or choose another path."
-            )
-        m, K = task.rows.size, task.n_classes
-        expected = {"loo": (m, K), "cg": (m,)} if task.rounds == 0 else {"rounds": (task.rounds, m, K),
-                                                                          "aside_counts": (task.rounds,)}
-        wrong = [f"{key} {stored[key].shape if key in stored else 'missing'} (expected {shape})"
-                 for key, shape in expected.items() if key not in stored or stored[key].shape != shape]
-        if task.rounds and not wrong and (stored.get("aside", np.empty(0)).size != int(stored["aside_counts"].sum())):
-            wrong.append("aside (its length differs from aside_counts)")
-        if wrong:
-            raise CheckpointMismatchError(
-                f"checkpoint file {self.checkpoint.path / task.name}.npz is damaged: {'; '.join(wrong)}. Delete that "
-                "file to recompute its fit."
-            )
-        return stored
-
-    def save(self, task: LooTask, outcome: dict[str, np.ndarray]) -> None:
-        self.checkpoint.save_arrays(task.name, outcome)
-
-
-def _run_entropy(seed: int | None, checkpoint: str | os.PathLike | None) -> int:
-    """The seed entropy; with seed=None, a checkpoint's recorded entropy wins over fresh entropy."""
-    if seed is None and checkpoint is not None:
-        stored = stored_entropy(checkpoint)
-        if stored is not None:
-            return stored
-    return resolve_seed(seed)
-
-
-def search_grid(grid: Sequence[float], score, exhaustive: bool = False) -> dict[float, Any]:
-    """score(λ) for the λ of a sorted grid that a hill climb visits (all of them when exhaustive).
-
-    The climb starts at the grid point nearest ``RIDGE_START`` and steps to the better
-    neighbour while that improves the score (upwards also on a tie: the smoother fit),
-    so a unimodal score is maximized in a few evaluations. A None score (singular) is worst.
-    """
-    grid = sorted(grid)
-    if exhaustive or len(grid) <= 2:
-        return {lam: score(lam) for lam in grid}
-    seen: dict[float, Any] = {}
-
-    def at(i: int) -> float:
-        if grid[i] not in seen:
-            seen[grid[i]] = score(grid[i])
-        value = seen[grid[i]]
-        return -math.inf if value is None else value
-
-    i = min(range(len(grid)), key=lambda j: abs(math.log10(grid[j] + 1e-12) - math.log10(RIDGE_START)))
-    while True:
-        here = at(i)
-        up = at(i + 1) if i + 1 < len(grid) else -math.inf
-        down = at(i - 1) if i > 0 else -math.inf
-        if up >= here and up >= down and i + 1 < len(grid) and up > -math.inf:
-            i += 1
-        elif down > here:
-            i -= 1
-        else:
-            return seen
+        return _Outcome(margin_by_round, F_mean[-1], cg, cg_ridge, float(lam), press, noise, aside)
 
 
 def _auto_share(noise: float) -> float:
     lo, hi = SET_ASIDE_BOUNDS
     return float(min(max(SET_ASIDE_FACTOR * noise, lo), hi))
-
-
-def _plan_chunk_size(
-    n: int, d: int, K: int, threads: int, chunk_size, memory_limit, client: Any = None, copy_bytes: int = 0,
-    itemsize: int = 8, plan_bytes: tuple[int, int] = (0, 0),
-) -> int | None:
-    """The chunk size: the user's, or None (whole data) when that fits, else the largest that fits
-    (here, or with a client on the workers: their memory limit and the user's budget).
-    ``plan_bytes``: what this process holds for the predictions, whole data and chunked."""
-    if chunk_size is not None:
-        if isinstance(chunk_size, bool) or int(chunk_size) != chunk_size or chunk_size < 2:
-            raise ValueError(f"chunk_size must be a whole number >= 2 or None; got {chunk_size}.")
-        return None if chunk_size >= n else int(chunk_size)
-    if client is None:
-        limit, _ = memory_budget(memory_limit)
-    else:
-        limits = [x for x in (parse_memory_limit(memory_limit), worker_memory_limit(client)) if x is not None]
-        limit = min(limits) if limits else None
-    if client is None:
-        limit = None if limit is None else limit - copy_bytes  # this process holds the copy of X too
-    else:
-        limit = None if limit is None else limit - itemsize * n * d - 8 * n  # each worker holds the rows sent to it
-
-    def fits(rows: int) -> bool:  # here the n×n buffer must also be allocatable; on a cluster the workers decide
-        plan = 0 if client is not None else plan_bytes[0] if rows >= n else plan_bytes[1]
-        return (limit is None or run_peak_bytes(n, d, rows, K, threads, row_bytes=itemsize) + plan <= limit) and \
-            (client is not None or fits_allocation(rows))
-
-    if fits(n):
-        return None
-    lo, hi = 0, n
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if fits(mid):
-            lo = mid
-        else:
-            hi = mid - 1
-    if lo < 2 and client is None and limit is not None:
-        raise MemoryBudgetError(
-            f"no chunk fits: the predictions of the chunked run need {format_size(plan_bytes[1])} and even a chunk of "
-            f"2 rows does not fit beside them in {format_size(limit)}. Use a larger memory_limit, fewer rounds or "
-            "repeats, or a Dask cluster (client=...).", required_bytes=plan_bytes[1], available_bytes=limit)
-    return lo if lo >= 2 else None  # None: check_memory refuses with the way out
-
-
-def _check_plan_fits(plan: int, memory_limit: Any, n: int, K: int, reps: int, rounds: int) -> None:
-    """Refuse counts whose predictions alone cannot fit (rounds=10**9, repeats=10**9), before any work."""
-    budget, what = memory_budget(memory_limit)
-    if budget is not None and plan > budget:
-        raise MemoryBudgetError(
-            f"rounds={rounds} and {reps} partition(s) of {n} rows × {K} classes need {format_size(plan)} for the "
-            f"predictions alone, but {what} is {format_size(budget)}. Use fewer rounds (default {DEFAULT_ROUNDS}) "
-            "or repeats (default 3).", required_bytes=plan, available_bytes=budget)
-
-
-# A chunk's leave-one-out fit needs other rows of a row's class to predict it: with one, a row is
-# always predicted as another class, so every row of a class dealt one per chunk is flagged.
-MIN_CLASS_ROWS_PER_CHUNK = 2
-
-
-def _check_chunk_classes(codes: np.ndarray, classes: np.ndarray, chunk: int, chosen: bool) -> None:
-    """Refuse chunks holding fewer than MIN_CLASS_ROWS_PER_CHUNK rows of some class, whoever chose them."""
-    n = codes.size
-    m = max(1, math.ceil(n / chunk))
-    counts = np.bincount(codes, minlength=classes.size)
-    smallest = int(np.argmin(counts))
-    per_chunk = int(counts[smallest]) // m
-    if per_chunk >= MIN_CLASS_ROWS_PER_CHUNK:
-        return
-    needed = math.ceil(n / max(1, int(counts[smallest]) // MIN_CLASS_ROWS_PER_CHUNK))
-    who = f"the memory budget allows chunks of {chunk} rows" if chosen else f"chunk_size={chunk}"
-    label = classes[smallest].item() if hasattr(classes[smallest], "item") else classes[smallest]
-    raise ValueError(
-        f"{who}: {m} chunks, so class {label!r} ({counts[smallest]} rows) gets "
-        f"{per_chunk} row(s) per chunk, too few to predict its rows (at least {MIN_CLASS_ROWS_PER_CHUNK}). Use "
-        f"chunk_size >= {needed}{' with a larger memory_limit' if chosen else ''}, or merge or drop that class."
-    )
-
-
-def _check_count(value, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be a whole number >= {minimum}; got {value!r}.")
-    return int(value)
-
-
-# Past this the predictions (of scale ~1/λ) drown in the rounding of F = Y − A/D.
-MAX_RIDGE = 1e6
-
-
-def _check_ridge(ridge, grid) -> list[float]:
-    if isinstance(ridge, str):
-        if ridge != "auto":
-            raise ValueError(f"ridge must be 'auto' or a number >= 0; got {ridge!r}.")
-        try:
-            values = [float(v) for v in grid]
-        except (TypeError, ValueError):
-            raise TypeError(f"ridge_grid must be a sequence of numbers >= 0, e.g. (0.01, 0.1, 1); got {grid!r}.") from None
-        if not values or any(not (math.isfinite(v) and 0 <= v <= MAX_RIDGE) for v in values):
-            raise ValueError(f"ridge_grid must hold numbers in [0, {MAX_RIDGE:g}]; got {list(grid)!r}.")
-        return sorted(set(values))
-    if isinstance(ridge, bool) or not isinstance(ridge, (int, float, np.integer, np.floating)):
-        raise TypeError(f"ridge must be 'auto' or a number >= 0; got {ridge!r}.")
-    if not (math.isfinite(ridge) and ridge >= 0):
-        raise ValueError(f"ridge must be 'auto' or a finite number >= 0; got {ridge!r}.")
-    if ridge > MAX_RIDGE:
-        raise ValueError(f"ridge={ridge:g} is so large that the predictions (of scale ~1/ridge) drown in rounding; "
-                         f"use at most {MAX_RIDGE:g} ('auto' searches 0 to 30).")
-    return [float(ridge)]
-
-
-def _check_set_aside(set_aside) -> float | None:
-    if isinstance(set_aside, str):
-        if set_aside != "auto":
-            raise ValueError(f"set_aside must be 'auto' or a share in [0, 1); got {set_aside!r}.")
-        return None
-    if isinstance(set_aside, bool) or not isinstance(set_aside, (int, float, np.integer, np.floating)) \
-            or not 0 <= set_aside < 1:
-        raise ValueError(f"set_aside must be 'auto' or a share in [0, 1); got {set_aside!r}.")
-    return float(set_aside)

@@ -48,21 +48,6 @@ def default_methods() -> tuple[str, ...]:
     return tuple(m for m in METHODS if m != "confident_learning" or has_cl)
 
 
-def suspicion(
-    method: str,
-    X: np.ndarray,
-    labels: np.ndarray,
-    *,
-    repeats: int = 1,
-    seed: int = 0,
-    k: int = 10,
-    n_threads: int | None = None,
-) -> tuple[np.ndarray, str]:
-    """One method's per-row suspicion of ``labels`` (higher = more likely wrong) and its implementation."""
-    s, _, impl = detect(method, X, labels, repeats=repeats, seed=seed, k=k, n_threads=n_threads)
-    return s, impl
-
-
 def detect(
     method: str,
     X: np.ndarray,
