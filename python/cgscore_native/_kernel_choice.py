@@ -157,8 +157,13 @@ def choose_kernel(data: UnitRows, codes: np.ndarray, n_classes: int,
     """The (kernel, λ) of least PRESS over ``candidates`` (default: CANDIDATE_DEPTHS) and each
     kernel's λ grid (or the fixed ``ridge`` for every kernel), on at most ``limit`` rows.
     Ties go to the shallower kernel, then the larger λ."""
-    start = time.perf_counter()
     kernels = list(candidates) if candidates is not None else [Kernel(d) for d in CANDIDATE_DEPTHS]
+    return _choose(data, codes, n_classes, kernels, RELATIVE_RIDGES, ridge, n_threads, limit)
+
+
+def _choose(data: UnitRows, codes: np.ndarray, n_classes: int, kernels: Sequence[Kernel],
+            relative: Sequence[float], ridge: float | None, n_threads: int, limit: int) -> KernelChoice:
+    start = time.perf_counter()
     rows = selection_rows(codes, n_classes, limit)
     table: dict[str, dict[float, float]] = {}
     best: tuple[float, int, float] | None = None  # (PRESS, depth, −λ)
@@ -166,7 +171,7 @@ def choose_kernel(data: UnitRows, codes: np.ndarray, n_classes: int,
     for kernel in kernels:
         sp = spectrum(data, rows, codes, n_classes, kernel, n_threads)
         if ridge is None:
-            lam, values = best_ridge(sp, ridge_grid(kernel))
+            lam, values = best_ridge(sp, ridge_grid(kernel, relative))
         else:
             lam = float(ridge)
             positive = lam + float(sp.s[0]) > 1e-12 * float(sp.s[-1])
@@ -177,3 +182,21 @@ def choose_kernel(data: UnitRows, codes: np.ndarray, n_classes: int,
             best, chosen = key, (kernel, lam)
     return KernelChoice(kernel=chosen[0], ridge=float(chosen[1]), press=table, rows=int(rows.size),
                         seconds=time.perf_counter() - start)
+
+
+def resolve_kernel(kernel: Kernel | None, grid: Sequence[float], fixed_ridge: bool, data: UnitRows,
+                   codes: np.ndarray, n_classes: int, n_threads: int = 0) -> tuple[Kernel, list[float], KernelChoice | None]:
+    """What diagnose() fits with: (kernel, λ grid of its round 0, the choice or None).
+
+    kernel=None ("auto"): the (kernel, λ) of least PRESS over the candidates; an explicit depth-L
+    kernel: its λ of least PRESS; either way the grid becomes that one λ (or the user's fixed λ).
+    The paper's kernel keeps the grid and today's climb unchanged. ``grid`` is the λ grid of the
+    paper's kernel (ridge_grid): the other kernels search it scaled by their diagonal / ½.
+    """
+    if kernel is not None and kernel.depth == 0:
+        return kernel, list(grid), None
+    kernels = [Kernel(d) for d in CANDIDATE_DEPTHS] if kernel is None else [kernel]
+    relative = [v for v in grid if v > 0] or list(RELATIVE_RIDGES)
+    ridge = float(grid[0]) if fixed_ridge else None
+    choice = _choose(data, codes, n_classes, kernels, relative, ridge, n_threads, SELECTION_ROWS)
+    return choice.kernel, [choice.ridge], choice
