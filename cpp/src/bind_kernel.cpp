@@ -13,7 +13,9 @@
 #include "cgscore/blas_library.hpp"
 #include "cgscore/blas_backend.hpp"
 #include "cgscore/eigen_gram.hpp"
+#include "cgscore/relu_ntk.hpp"
 #include "cgscore/stop_token.hpp"
+#include "cgscore/symmetric_eigen.hpp"
 #include "cgscore/workers.hpp"
 
 namespace py = pybind11;
@@ -85,11 +87,12 @@ void bind_kernel(py::module_& m) {
       "score_binary",
       [](const py::array& X, const Eigen::Ref<const ColMatrix>& Y, double ridge, double pivot_tolerance,
          bool subterms, int n_threads, const std::string& backend, const py::object& row_scale, Index first_scored,
-         const py::object& stop, bool condition_estimate) {
+         const py::object& stop, bool condition_estimate, int kernel_depth) {
         const FeatureType type = feature_type(X);
         const Index n = X.shape(0);
         if (Y.rows() != n) throw py::value_error("Y must have one row per row of X");
         check_thread_count(n_threads);
+        check_kernel_depth(kernel_depth);
         const std::shared_ptr<StopToken> token = call_token(stop);
         const Vector scale = row_scale_or_ones(row_scale, n);
         const bool blas = use_blas(backend);
@@ -101,6 +104,7 @@ void bind_kernel(py::module_& m) {
         options.first_scored = first_scored;  // checked by the pipeline (std::invalid_argument → ValueError)
         options.stop = token.get();
         options.condition_estimate = condition_estimate;
+        options.kernel_depth = kernel_depth;
         BinaryScores result;
         {
           py::gil_scoped_release release;
@@ -135,6 +139,7 @@ void bind_kernel(py::module_& m) {
       py::arg("pivot_tolerance") = -1.0, py::arg("subterms") = false, py::arg("n_threads") = 0,
       py::arg("backend") = "auto", py::arg("row_scale") = py::none(),
       py::arg("first_scored") = 0, py::arg("stop") = py::none(), py::arg("condition_estimate") = true,
+      py::arg("kernel_depth") = 0,
       "Exact CG-scores of one binary problem. X: C-contiguous float64, float32 or uint8 (n, d), read in\n"
       "place (converted to float64 a panel at a time); row_scale: 1/‖x_i‖\n"
       "(see prepare_rows), or None when the rows already have unit norm;\n"
@@ -144,16 +149,19 @@ void bind_kernel(py::module_& m) {
       "the pivot report, condition_estimate (of cond₁(H), LAPACK dpocon's method; +inf when\n"
       "condition_estimate=False skips it), the backend used and the seconds spent in each step.\n"
       "stop: a StopToken (default: the one entered on this thread, if any); once it is set the call\n"
-      "raises Cancelled. n_threads above the machine's limit is a ValueError.");
+      "raises Cancelled. n_threads above the machine's limit is a ValueError.\n"
+      "kernel_depth: 0 (default) the paper's kernel u(π − arccos u)/(2π); L in 1 ... 64 the ReLU NTK of\n"
+      "an L-hidden-layer network (SPEC §8), whose diagonal is L + 1.");
 
   m.def(
       "ntk_gram",
       [](const py::array& X, double ridge, int n_threads, const std::string& backend, const py::object& row_scale,
-         const py::object& stop) {
+         const py::object& stop, int kernel_depth) {
         const FeatureType type = feature_type(X);
         const Index n = X.shape(0);
         const bool blas = use_blas(backend);
         check_thread_count(n_threads);
+        check_kernel_depth(kernel_depth);
         const std::shared_ptr<StopToken> token = call_token(stop);
         const Workers workers(n_threads, token.get());
         const Vector scale = row_scale_or_ones(row_scale, n);
@@ -163,19 +171,34 @@ void bind_kernel(py::module_& m) {
           with_feature_rows(X, type, [&](const auto& rows) {
             if (blas) {
               const BlasThreadScope single(blas_library(), 1);
-              return build_ntk_gram_blas(blas_library(), rows, scale, H, ridge, workers);
+              return build_ntk_gram_blas(blas_library(), rows, scale, H, ridge, workers, kernel_depth);
             }
-            return build_ntk_gram(rows, scale, H, ridge, workers);
+            return build_ntk_gram(rows, scale, H, ridge, workers, kernel_depth);
           });
           H.triangularView<Eigen::StrictlyUpper>() = H.transpose();
         }
         return H;
       },
       py::arg("X").noconvert(), py::arg("ridge") = 0.0, py::arg("n_threads") = 0, py::arg("backend") = "auto",
-      py::arg("row_scale") = py::none(), py::arg("stop") = py::none(),
+      py::arg("row_scale") = py::none(), py::arg("stop") = py::none(), py::arg("kernel_depth") = 0,
       "The full symmetric NTK Gram matrix of the rows x_i·row_scale_i (unit rows when row_scale is None;\n"
-      "X float64, float32 or uint8, C-contiguous),\n"
-      "for inspection and tests.");
+      "X float64, float32 or uint8, C-contiguous), for the kernel choice, inspection and tests.\n"
+      "kernel_depth: 0 the paper's kernel, L ≥ 1 the depth-L ReLU NTK (as in score_binary).");
+
+  m.def(
+      "symmetric_eigen",
+      [](ColMatrix A) {
+        Vector w;
+        {
+          py::gil_scoped_release release;
+          w = symmetric_eigen_in_place(A);
+        }
+        return py::make_tuple(std::move(w), std::move(A));
+      },
+      py::arg("A"),
+      "(s, V) with A = V diag(s) Vᵀ, s ascending, for a symmetric float64 A (its lower triangle is read):\n"
+      "LAPACK dsyevd on the package's OpenBLAS, single-threaded (else Eigen), so the result does not\n"
+      "depend on any thread setting.");
 }
 
 }  // namespace cgscore

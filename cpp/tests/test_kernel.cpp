@@ -343,6 +343,63 @@ void test_compact_rows_give_the_gram_of_their_float64_values() {
   check(floats);
 }
 
+
+// The depth-L ReLU NTK (relu_ntk.hpp) against its recursion in long double with std::acos,
+// on rows far from parallel (|u| < 0.9, where long double's acos is accurate to ~1e-18), and
+// on offset rows (centred tiles) within 4 ulp plus the slope times one rounding of u; the
+// diagonal is L + 1, and the result does not depend on the thread count.
+long double reference_relu_ntk(long double u, int depth) {
+  const long double pi = std::acos(-1.0L);
+  long double sigma = u, big = u;
+  for (int h = 0; h < depth; ++h) {
+    const long double t = std::acos(std::max(-1.0L, std::min(1.0L, sigma)));
+    const long double next = (std::sin(t) + (pi - t) * std::cos(t)) / pi;
+    big = big * (pi - t) / pi + next;
+    sigma = next;
+  }
+  return big;
+}
+
+long double reference_cosine(const RowMatrix& X, Index i, Index j) {
+  long double dot = 0, ni = 0, nj = 0;
+  for (Index k = 0; k < X.cols(); ++k) {
+    dot += static_cast<long double>(X(i, k)) * X(j, k);
+    ni += static_cast<long double>(X(i, k)) * X(i, k);
+    nj += static_cast<long double>(X(j, k)) * X(j, k);
+  }
+  return dot / std::sqrt(ni * nj);
+}
+
+void test_relu_ntk_matches_its_recursion() {
+  for (const int depth : {1, 2, 4, 8}) {
+    for (const double offset : {0.0, 20.0}) {
+      RowMatrix X = gaussian_rows(200, 24, 7);
+      X.array() += offset;
+      const Index n = X.rows();
+      ColMatrix one(n, n), two(n, n);
+      build_ntk_gram(X, inverse_norms(X), one, 0.0, 1, depth);
+      build_ntk_gram(X, inverse_norms(X), two, 0.0, 2, depth);
+      CHECK(one.triangularView<Eigen::Lower>().toDenseMatrix() == two.triangularView<Eigen::Lower>().toDenseMatrix());
+      double worst = 0;
+      for (Index j = 0; j < n; ++j) {
+        CHECK(one(j, j) == depth + 1.0);
+        for (Index i = j + 1; i < n; ++i) {
+          const long double u = reference_cosine(X, i, j);
+          if (offset == 0.0 && std::fabs(static_cast<double>(u)) > 0.9) continue;
+          const long double h = 1e-7L;
+          const double slope = static_cast<double>(
+              std::fabs(reference_relu_ntk(u + h, depth) - reference_relu_ntk(u - h, depth)) / (2 * h));
+          const double ref = static_cast<double>(reference_relu_ntk(u, depth));
+          const double ulp = std::nextafter(std::max(std::fabs(ref), 0.5), 1e300) - std::max(std::fabs(ref), 0.5);
+          const double bound = (offset == 0.0 ? 6 * ulp : 4 * ulp + slope * 2.3e-16);
+          worst = std::max(worst, std::fabs(one(i, j) - ref) / bound);
+        }
+      }
+      CHECK(worst <= 1.0);
+    }
+  }
+}
+
 }  // namespace
 
 int main() {
@@ -358,6 +415,7 @@ int main() {
       {"thread counts", test_thread_counts},
       {"results do not depend on the thread count", test_results_do_not_depend_on_the_thread_count},
       {"compact rows give the gram of their float64 values", test_compact_rows_give_the_gram_of_their_float64_values},
+      {"relu ntk matches its recursion", test_relu_ntk_matches_its_recursion},
   };
   for (const auto& [name, test] : tests) {
     const int before = failures;

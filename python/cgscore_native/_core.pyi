@@ -32,6 +32,7 @@ def score_binary(
     first_scored: int = 0,
     stop: StopToken | None = None,
     condition_estimate: bool = True,
+    kernel_depth: int = 0,
 ) -> dict[str, Any]:
     """Keys: scores, inverse_diagonal, alpha (H⁻¹Y), min_pivot, min_pivot_index,
     condition_estimate (+inf when not estimated), backend, seconds (and a2, b2, ab with subterms)."""
@@ -44,4 +45,7 @@ def ntk_gram(
     backend: str = "auto",
     row_scale: npt.NDArray[np.float64] | None = None,
     stop: StopToken | None = None,
+    kernel_depth: int = 0,
 ) -> npt.NDArray[np.float64]: ...
+def symmetric_eigen(A: npt.NDArray[np.float64]) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """(s, V), A = V diag(s) Vᵀ with s ascending; single-threaded LAPACK dsyevd (else Eigen)."""

@@ -39,6 +39,8 @@ class KernelOptions:
     # a pair of duplicates the grid check missed (0: the failure is raised).
     fallback_ridge: float = 0.0
     condition_estimate: bool = True  # False: skip it (the label diagnosis does not report it)
+    # 0: the paper's kernel u(π − arccos u)/(2π) (the CG-score's); L ≥ 1: the depth-L ReLU NTK (SPEC §8).
+    kernel_depth: int = 0
 
 
 @dataclass
@@ -71,6 +73,7 @@ def run_kernel(data: UnitRows, Y: np.ndarray, options: KernelOptions, first_scor
         row_scale=data.scale,
         first_scored=first_scored,
         condition_estimate=options.condition_estimate,
+        kernel_depth=options.kernel_depth,
     )
 
 
@@ -148,7 +151,8 @@ def score_problem(data: UnitRows, problem: Problem, options: KernelOptions, labe
         if not (options.fallback_ridge > 0 and options.ridge == 0 and len(error.rows) == 2):
             raise error from None
         ridge, pair = options.fallback_ridge, error.rows
-        retry = KernelOptions(ridge=ridge, subterms=options.subterms, n_threads=options.n_threads)
+        retry = KernelOptions(ridge=ridge, subterms=options.subterms, n_threads=options.n_threads,
+                              kernel_depth=options.kernel_depth)
         try:
             out = run_kernel(data.take(rows), problem.label_vector(), retry, first_scored=problem.first_scored)
         except SingularGramError as again:

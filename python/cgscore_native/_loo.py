@@ -31,6 +31,7 @@ import numpy as np
 
 from ._blas import product
 from ._kernel import KernelOptions, run_kernel, singular_error_in_rows
+from ._kernels import cross_gram
 from ._prepare import UnitRows
 from .errors import SingularGramError
 
@@ -50,6 +51,7 @@ class LooFit:
     alpha: np.ndarray  # (|S|, K) A = (H + λI)⁻¹ Y
     loo: np.ndarray  # (|S|, K) F = Y − A / D
     cg: np.ndarray  # (|S|,) Σ_k A_ik² / D_i
+    kernel_depth: int = 0  # the kernel of H (_kernels.py): 0 the paper's, L the depth-L NTK
 
 
 def signed_targets(codes: np.ndarray, n_classes: int) -> np.ndarray:
@@ -60,17 +62,20 @@ def signed_targets(codes: np.ndarray, n_classes: int) -> np.ndarray:
 
 
 def fit_rows(data: UnitRows, rows: np.ndarray, codes: np.ndarray, n_classes: int, ridge: float,
-             n_threads: int) -> LooFit:
-    """Factor H_S + λI once and return A, the LOO predictions and the multi-class CG of the rows S."""
+             n_threads: int, kernel_depth: int = 0) -> LooFit:
+    """Factor H_S + λI once and return A, the LOO predictions and the multi-class CG of the rows S.
+    ``kernel_depth``: H is the paper's kernel (0) or the depth-L ReLU NTK (_kernels.py)."""
     Y = signed_targets(codes[rows], n_classes)
-    options = KernelOptions(ridge=float(ridge), n_threads=n_threads, condition_estimate=CONDITION_ESTIMATE)
+    options = KernelOptions(ridge=float(ridge), n_threads=n_threads, condition_estimate=CONDITION_ESTIMATE,
+                            kernel_depth=int(kernel_depth))
     try:
         out = run_kernel(data.take(rows), Y, options)
     except SingularGramError as exc:
         raise singular_error_in_rows(exc, data, rows, what=f"the diagnosis problem (ridge {ridge:g})") from None
     alpha = np.asarray(out["alpha"])
     D = np.asarray(out["inverse_diagonal"])
-    return LooFit(rows=rows, alpha=alpha, loo=Y - alpha / D[:, None], cg=np.asarray(out["scores"]).sum(axis=1))
+    return LooFit(rows=rows, alpha=alpha, loo=Y - alpha / D[:, None], cg=np.asarray(out["scores"]).sum(axis=1),
+                  kernel_depth=int(kernel_depth))
 
 
 def ntk_cross_gram(A: np.ndarray, B: np.ndarray) -> np.ndarray:
@@ -103,7 +108,8 @@ def predict_rows(data: UnitRows, rows: np.ndarray, fit: LooFit) -> np.ndarray:
         A = data.normalized(block)
         for s in range(0, fit.rows.size, _BLOCK_ROWS):
             S = data.normalized(fit.rows[s:s + _BLOCK_ROWS])
-            out[start:start + block.size] += product(ntk_cross_gram(A, S), fit.alpha[s:s + _BLOCK_ROWS])
+            H = ntk_cross_gram(A, S) if fit.kernel_depth == 0 else cross_gram(A, S, fit.kernel_depth)
+            out[start:start + block.size] += product(H, fit.alpha[s:s + _BLOCK_ROWS])
     return out
 
 
@@ -120,7 +126,8 @@ def margins(F: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def clean_rounds(data: UnitRows, rows: np.ndarray, codes: np.ndarray, n_classes: int, ridge: float, n_threads: int,
-                 start: np.ndarray, rounds: int, share: float) -> tuple[np.ndarray, list[np.ndarray]]:
+                 start: np.ndarray, rounds: int, share: float,
+                 kernel_depth: int = 0) -> tuple[np.ndarray, list[np.ndarray]]:
     """The cleaning rounds of one set of rows S, from its round-0 predictions ``start`` (|S|, K).
 
     Each round sets aside the ``share`` of S with the highest margin of the previous round,
@@ -137,7 +144,7 @@ def clean_rounds(data: UnitRows, rows: np.ndarray, codes: np.ndarray, n_classes:
         order = np.argsort(-m_prev, kind="stable")
         out_local = np.sort(order[:count])
         keep_local = np.sort(order[count:])
-        fit = fit_rows(data, rows[keep_local], codes, n_classes, ridge, n_threads)
+        fit = fit_rows(data, rows[keep_local], codes, n_classes, ridge, n_threads, kernel_depth=kernel_depth)
         F = out[r]
         F[keep_local] = fit.loo
         if out_local.size:
@@ -163,6 +170,7 @@ class LooTask:
     rounds: int = 0
     share: float = 0.0  # of S set aside in each cleaning round
     start: np.ndarray | None = None  # (|S|, K) round-0 predictions, for the cleaning rounds
+    kernel_depth: int = 0  # 0: the paper's kernel; L: the depth-L ReLU NTK (_kernels.py)
 
     def expected_shapes(self, stored: dict[str, np.ndarray]) -> dict[str, tuple[int, ...]]:
         """The shapes a stored outcome must have (checked when a checkpoint is read back)."""
@@ -179,12 +187,13 @@ def run_task(data: UnitRows, task: LooTask) -> dict[str, np.ndarray]:
     round 0: ``loo`` (|S|, K) and ``cg`` (|S|); cleaning: ``rounds`` (R, |S|, K) and ``aside``,
     the positions set aside in each round, concatenated (``aside_counts`` per round)."""
     if task.rounds == 0:
-        fit = fit_rows(data, task.rows, task.codes, task.n_classes, task.ridge, task.n_threads)
+        fit = fit_rows(data, task.rows, task.codes, task.n_classes, task.ridge, task.n_threads,
+                       kernel_depth=task.kernel_depth)
         return {"rows": task.rows, "loo": fit.loo, "cg": fit.cg}
     if task.start is None:
         raise ValueError("a cleaning task needs its round-0 predictions (start).")
     F, aside = clean_rounds(data, task.rows, task.codes, task.n_classes, task.ridge, task.n_threads,
-                            task.start, task.rounds, task.share)
+                            task.start, task.rounds, task.share, kernel_depth=task.kernel_depth)
     return {
         "rows": task.rows,
         "rounds": F,

@@ -21,6 +21,8 @@ from typing import Any
 import numpy as np
 
 from ._execute import run_tasks
+from ._kernel_choice import resolve_kernel  # kernel= (issue 18)
+from ._kernels import parse_kernel  # kernel= (issue 18)
 from ._loo import LooTask, margins, run_task, signed_targets
 from ._memory import check_memory, check_plan_fits, diagnosis_plan_bytes, plan_chunk_size
 from ._plan import stratified_chunks
@@ -73,6 +75,7 @@ def diagnose(
     predictions: bool = False,
     ridge_grid: Sequence[float] = RIDGE_GRID,
     ridge_search: str = "climb",
+    kernel: str | int = "paper",
 ) -> Diagnosis:
     """Which labels look wrong, and what they should be: leave-one-out NTK predictions (docs/math.md, "A label diagnosis").
 
@@ -129,6 +132,14 @@ def diagnose(
     ridge_search : {"climb", "grid"}
         "climb" (default) walks the grid from λ = 0.1 towards lower LOO error and stops at a
         local minimum (a few factorizations); "grid" tries every λ.
+    kernel : "paper", "auto", "relu-ntk-L" or int L
+        The kernel of the predictions (SPEC §8). "paper" (default): the CG-score's kernel,
+        exactly as before. "relu-ntk-L" or L (1 … 64): the ReLU NTK of an L-hidden-layer
+        network (more local as L grows; 0 is "paper"), its λ chosen by PRESS from one
+        eigendecomposition. "auto": the (kernel, λ) of least PRESS over the paper's kernel and
+        depths 1, 2, 4, 8 (on a stratified subsample of 1000 rows for larger data), then one
+        fit of the whole data. The kernel used is ``result.kernel``; cg_score is always the
+        paper's kernel.
     """
     Xa = feature_array(X)  # checked, not converted: the memory check comes before any copy
     n, d = feature_shape(Xa)
@@ -137,6 +148,7 @@ def diagnose(
     threads = check_threads(n_threads)
     rounds = check_count(rounds, "rounds", minimum=0)
     grid = check_ridge(ridge, ridge_grid)
+    kernel_spec = parse_kernel(kernel)  # None: "auto"
     fraction = check_set_aside(set_aside)
     if ridge_search not in ("climb", "grid"):
         raise ValueError(f"ridge_search must be 'climb' or 'grid'; got {ridge_search!r}.")
@@ -181,7 +193,9 @@ def diagnose(
             stacklevel=2,
         )
     cg_ridge = DEFAULT_RIDGE if groups else 0.0
+    used_kernel, grid, choice = resolve_kernel(kernel_spec, grid, not isinstance(ridge, str), data, codes, K, threads)
     params: dict[str, Any] = {
+        "kernel": used_kernel.name,
         "rounds": rounds,
         "set_aside": set_aside,
         "chunk_size": chunk,
@@ -201,7 +215,7 @@ def diagnose(
         total = n_chunks * (len(grid) + min(rounds, 1)) + (0 if cg_ridge in grid else len(partitions[0]))
     bar = progress_bar(total, progress, description="diagnose", unit="fit")
     try:
-        run = _Runner(data, codes, K, threads, partitions, store, client, bar)
+        run = _Runner(data, codes, K, threads, partitions, store, client, bar, kernel_depth=used_kernel.depth)
         outcome = run.all(grid, cg_ridge, rounds, fraction, exhaustive=ridge_search == "grid")
     finally:
         bar.close()
@@ -219,8 +233,10 @@ def diagnose(
         labels=label_values,
         classes=classes,
         set_aside=outcome.set_aside,
-        ridge_scores=outcome.ridge_scores,
+        ridge_scores=outcome.ridge_scores if choice is None else choice.press[used_kernel.name],
         cg_ridge=outcome.cg_ridge,
+        kernel=used_kernel.name,
+        kernel_scores={} if choice is None else choice.press,
         loo_predictions=outcome.predictions if predictions else None,
         params=params,
     )
@@ -247,8 +263,9 @@ class _Runner:
     on where or in how many threads the fits ran."""
 
     def __init__(self, data: UnitRows, codes: np.ndarray, K: int, threads: int, partitions: list[list[np.ndarray]],
-                 store: TaskArrays | None, client: Any, bar: Any):
+                 store: TaskArrays | None, client: Any, bar: Any, kernel_depth: int = 0):
         self.data, self.codes, self.K, self.threads = data, codes, K, threads
+        self.depth = kernel_depth  # of the predictions; cg_score is the paper's kernel (depth 0)
         self.partitions, self.store, self.client, self.bar = partitions, store, client, bar
         # (repeat, chunk, rows) of every chunk, in plan order
         self.chunks = [(r, k, rows) for r, p in enumerate(partitions) for k, rows in enumerate(p)]
@@ -256,10 +273,14 @@ class _Runner:
     def run(self, tasks: list[LooTask]) -> list[dict[str, np.ndarray]]:
         return run_tasks(self.data, tasks, run_task, store=self.store, client=self.client, bar=self.bar)
 
-    def round0(self, lam: float, chunks: list[tuple[int, int, np.ndarray]]) -> list[dict[str, np.ndarray]]:
-        """Round 0 at λ of the given chunks."""
+    def round0(self, lam: float, chunks: list[tuple[int, int, np.ndarray]],
+               depth: int | None = None) -> list[dict[str, np.ndarray]]:
+        """Round 0 at λ of the given chunks (kernel: the predictions', or ``depth``)."""
+        depth = self.depth if depth is None else depth
+        tag = f"-depth{depth}" if depth else ""
         return self.run([
-            LooTask(f"r{r}-k{k}-ridge{lam!r}", rows, self.codes, self.K, lam, self.threads) for r, k, rows in chunks
+            LooTask(f"r{r}-k{k}-ridge{lam!r}{tag}", rows, self.codes, self.K, lam, self.threads, kernel_depth=depth)
+            for r, k, rows in chunks
         ])
 
     def all(self, grid: list[float], cg_ridge: float, rounds: int, fraction: float | None,
@@ -291,14 +312,14 @@ class _Runner:
 
         # The paper's CG-score (no ridge), from round 0 of the first partition.
         part0 = [c for c in self.chunks if c[0] == 0]
-        at_cg = first.get(cg_ridge)
+        at_cg = first.get(cg_ridge) if self.depth == 0 else None
         if at_cg is None:
             try:
-                at_cg = self.round0(cg_ridge, part0)
+                at_cg = self.round0(cg_ridge, part0, depth=0)
             except SingularGramError as exc:  # near-copies the duplicate check does not catch
                 cg_ridge = DEFAULT_RIDGE
                 warnings.warn(f"{exc} cg_score uses ridge {cg_ridge:g} instead.", DuplicatesWarning, stacklevel=3)
-                at_cg = self.round0(cg_ridge, part0)
+                at_cg = self.round0(cg_ridge, part0, depth=0)
         cg = np.zeros(n)
         for o in at_cg[:len(part0)]:
             cg[o["rows"]] = o["cg"]
@@ -312,8 +333,9 @@ class _Runner:
             wrong += int(np.sum(sugg != self.codes[rows]))
             F_sum[0, rows] += F0
             share = fraction if fraction is not None else _auto_share(float(np.mean(sugg != self.codes[rows])))
-            cleaning.append(LooTask(f"r{r}-k{k}-clean-ridge{lam!r}", rows, self.codes, self.K, lam, self.threads,
-                                    rounds=rounds, share=share, start=F0))
+            cleaning.append(LooTask(f"r{r}-k{k}-clean-ridge{lam!r}{f'-depth{self.depth}' if self.depth else ''}",
+                                    rows, self.codes, self.K, lam, self.threads, rounds=rounds, share=share,
+                                    start=F0, kernel_depth=self.depth))
         aside_rows: list[list[np.ndarray]] = [[] for _ in range(rounds)]
         if rounds:
             for task, o in zip(cleaning, self.run(cleaning)):

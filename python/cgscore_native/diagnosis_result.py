@@ -34,6 +34,9 @@ class Diagnosis:
     ridge_scores: dict[float, float] = field(default_factory=dict)
     cg_ridge: float = 0.0  # the ridge of cg_score: 0, or the duplicate ridge when rows repeat
     loo_predictions: np.ndarray | None = None  # (n, K) last round, when predictions=True
+    kernel: str = "paper"  # the kernel of the predictions: "paper" or "relu-ntk-L" (SPEC §8)
+    # kernel="auto": kernel name → {λ: PRESS} on the selection rows (the least pair wins)
+    kernel_scores: dict[str, dict[float, float]] = field(default_factory=dict)
     params: dict[str, Any] = field(default_factory=dict)
 
     def __len__(self) -> int:
@@ -49,10 +52,11 @@ class Diagnosis:
 
     def to_frame(self):
         """A pandas DataFrame, one row per instance: index, given_label, suggested_label, suspicion,
-        is_label_issue, rank and cg_score (what ``cgscore diagnose`` writes)."""
+        is_label_issue, rank and cg_score (what ``cgscore diagnose`` writes); ``attrs`` holds the
+        kernel and ridge of the predictions."""
         import pandas as pd
 
-        return pd.DataFrame(
+        frame = pd.DataFrame(
             {
                 "index": np.arange(len(self)),
                 "given_label": self.labels,
@@ -63,3 +67,5 @@ class Diagnosis:
                 "cg_score": self.cg_score,
             }
         )
+        frame.attrs.update(kernel=self.kernel, ridge=self.ridge)  # what the predictions were made with
+        return frame

@@ -27,7 +27,7 @@ struct BlasSteps {
   const BinaryScoreOptions& options;
 
   double gram(Eigen::Ref<ColMatrix> H) {
-    return build_ntk_gram_blas(blas, X, scale, H, options.ridge, options.workers());
+    return build_ntk_gram_blas(blas, X, scale, H, options.ridge, options.workers(), options.kernel_depth);
   }
   PivotReport factor(Eigen::Ref<ColMatrix> H, double tolerance) {
     PivotReport pivots;

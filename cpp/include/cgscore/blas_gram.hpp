@@ -13,6 +13,7 @@
 #include "centred_tile.hpp"
 #include "feature_rows.hpp"
 #include "ntk_transform.hpp"
+#include "relu_ntk.hpp"
 #include "tile_panels.hpp"
 #include "tiled_l1_norm.hpp"
 #include "tiling.hpp"
@@ -23,7 +24,9 @@ namespace cgscore {
 // Writes the lower triangle of H for the rows of X scaled by `scale` (1/‖x_i‖) and returns ‖H‖₁.
 template <class T>
 double build_ntk_gram_blas(const BlasLibrary& blas, const FeatureRows<T>& X, const Eigen::Ref<const Vector>& scale,
-                           Eigen::Ref<ColMatrix> H, double ridge, const Workers& workers) {
+                           Eigen::Ref<ColMatrix> H, double ridge, const Workers& workers, int depth = 0) {
+  check_kernel_depth(depth);
+  const double diagonal = kernel_diagonal(depth) + ridge;
   const blas_int ldh = H.outerStride();
   const double one = 1.0;
   const Index width = panel_width(X.rows);  // tiles depend on n only, not on the thread count
@@ -48,15 +51,16 @@ double build_ntk_gram_blas(const BlasLibrary& blas, const FeatureRows<T>& X, con
     };
     TileScratch scratch(tile, X.cols, panels);
     // Concentrated tiles: the same products on the rows shifted to their centre (centred_tile.hpp).
-    if (!centred_tile(X, scale.data(), tile, out, ldh, scratch, multiply)) {
+    if (!centred_tile(X, scale.data(), tile, out, ldh, scratch, multiply, depth)) {
       tile_product(X, tile, scratch, multiply);
       for (Index j = 0; j < tile.cols; ++j) {
         const Index first = tile.row == tile.col ? j : 0;  // the lower triangle only
-        ntk_transform_column(out + first + j * ldh, tile.rows - first, tile.row + first, tile.col + j, X, scale.data());
+        kernel_transform_column(out + first + j * ldh, tile.rows - first, tile.row + first, tile.col + j, X,
+                                scale.data(), depth);
       }
     }
     if (tile.row == tile.col) {
-      for (Index j = 0; j < tile.cols; ++j) out[j + j * ldh] = 0.5 + ridge;  // the NTK diagonal is exactly 1/2
+      for (Index j = 0; j < tile.cols; ++j) out[j + j * ldh] = diagonal;  // exactly 1/2 (paper), L + 1 (depth L)
     }
     norm.add(t, out, ldh);
   });
@@ -65,8 +69,8 @@ double build_ntk_gram_blas(const BlasLibrary& blas, const FeatureRows<T>& X, con
 
 inline double build_ntk_gram_blas(const BlasLibrary& blas, const Eigen::Ref<const RowMatrix>& X,
                                   const Eigen::Ref<const Vector>& scale, Eigen::Ref<ColMatrix> H, double ridge,
-                                  const Workers& workers) {
-  return build_ntk_gram_blas(blas, feature_rows(X), scale, H, ridge, workers);
+                                  const Workers& workers, int depth = 0) {
+  return build_ntk_gram_blas(blas, feature_rows(X), scale, H, ridge, workers, depth);
 }
 
 }  // namespace cgscore

@@ -43,6 +43,9 @@ struct BlasLibrary {
   using gemm_t = void (*)(const char*, const char*, const blas_int*, const blas_int*, const blas_int*, const double*,
                           const double*, const blas_int*, const double*, const blas_int*, const double*, double*,
                           const blas_int*, fortran_len, fortran_len);
+  // LAPACK's divide-and-conquer symmetric eigensolver (the kernel choice, SPEC §8).
+  using syevd_t = void (*)(const char*, const char*, const blas_int*, double*, const blas_int*, double*, double*,
+                           const blas_int*, blas_int*, const blas_int*, blas_int*, fortran_len, fortran_len);
   using set_threads_t = void (*)(int);
   using get_threads_t = int (*)();
   using set_threads_local_t = int (*)(int);
@@ -52,6 +55,7 @@ struct BlasLibrary {
   syrk_t dsyrk = nullptr;
   trsm_t dtrsm = nullptr;
   trmm_t dtrmm = nullptr;
+  syevd_t dsyevd = nullptr;  // optional: a library without LAPACK leaves it to Eigen
   set_threads_t set_num_threads = nullptr;
   get_threads_t get_num_threads = nullptr;
   set_threads_local_t set_num_threads_local = nullptr;  // OpenBLAS >= 0.3.27 OpenMP builds only
@@ -140,6 +144,7 @@ inline void load_blas(const std::string& path, const std::string& prefix, const 
   library.dsyrk = reinterpret_cast<BlasLibrary::syrk_t>(find(prefix + "dsyrk" + suffix));
   library.dtrsm = reinterpret_cast<BlasLibrary::trsm_t>(find(prefix + "dtrsm" + suffix));
   library.dtrmm = reinterpret_cast<BlasLibrary::trmm_t>(find(prefix + "dtrmm" + suffix));
+  library.dsyevd = reinterpret_cast<BlasLibrary::syevd_t>(optional(prefix + "dsyevd" + suffix));
   library.set_num_threads =
       reinterpret_cast<BlasLibrary::set_threads_t>(find(prefix + "openblas_set_num_threads" + own_suffix));
   library.get_num_threads =

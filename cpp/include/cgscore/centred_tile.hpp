@@ -22,6 +22,7 @@
 
 #include "feature_rows.hpp"
 #include "ntk_transform.hpp"
+#include "relu_ntk.hpp"
 #include "tile_panels.hpp"
 #include "tiling.hpp"
 #include "types.hpp"
@@ -123,21 +124,26 @@ CGSCORE_CPU_CLONES inline void transform_centred_column(double* g, const double*
 }
 
 // One pair as the direct path computes it: the cosine from the rows' dot product, and
-// near u = ±1 the rows' difference or sum (ntk_transform_column).
-inline double ntk_from_pair(const double* xi, double si, const double* xj, double sj, Index d) {
+// near u = ±1 the rows' difference or sum (kernel_transform_column), for the kernel of `depth`.
+inline double ntk_from_pair(const double* xi, double si, const double* xj, double sj, Index d, int depth = 0) {
   double dot = 0.0;
   for (Index k = 0; k < d; ++k) dot += xi[k] * xj[k];
   const double u = dot * si * sj;
-  return std::fabs(u) > kNearParallel ? ntk_from_rows(xi, si, xj, sj, d) : ntk_from_cosine(u);
+  if (std::fabs(u) > kNearParallel) return kernel_from_rows(xi, si, xj, sj, d, depth);
+  if (depth == 0) return ntk_from_cosine(u);
+  double value = dot;
+  relu_ntk_transform(&value, &si, sj, 1, depth);
+  return value;
 }
 
-// The tile at `out` (leading dimension ldo) from the shifted rows, when the tile is
+// The tile at `out` (leading dimension ldo) of the kernel of `depth` (0: the paper's; L: the
+// depth-L NTK, relu_ntk.hpp) from the shifted rows, when the tile is
 // concentrated; returns false (out untouched) when it is not. The shifted panels go in the
 // tile's scratch and multiply is called as in tile_product (tile_panels.hpp).
 // The diagonal entries are left to the caller.
 template <class T, class Multiply>
 bool centred_tile(const FeatureRows<T>& X, const double* scale, const Tile& tile, double* out, Index ldo,
-                  TileScratch& scratch, Multiply&& multiply) {
+                  TileScratch& scratch, Multiply&& multiply, int depth = 0) {
   const Index d = X.cols;
   std::vector<double> m;
   const double mm = tile_centre(X, scale, tile, m);
@@ -175,13 +181,17 @@ bool centred_tile(const FeatureRows<T>& X, const double* scale, const Tile& tile
         if (u <= 0.0 || spread - 2.0 * g[i] < 0.25 * spread) redo.push_back(i);
       }
     }
-    transform_centred_column(g, rn, cn, count);
+    if (depth == 0) {
+      transform_centred_column(g, rn, cn, count);
+    } else {
+      relu_ntk_transform_centred(g, rn, cn, count, depth);
+    }
     if (redo.empty()) continue;
     const Index col = tile.col + j;
     const double* xj = read_col(col);
     for (const Index i : redo) {
       const Index row = tile.row + first + i;
-      g[i] = ntk_from_pair(read_row(row), scale[row], xj, scale[col], d);
+      g[i] = ntk_from_pair(read_row(row), scale[row], xj, scale[col], d, depth);
     }
   }
   return true;

@@ -20,7 +20,9 @@ struct EigenSteps {
   const Eigen::Ref<const Vector>& scale;
   const BinaryScoreOptions& options;
 
-  double gram(Eigen::Ref<ColMatrix> H) { return build_ntk_gram(X, scale, H, options.ridge, options.workers()); }
+  double gram(Eigen::Ref<ColMatrix> H) {
+    return build_ntk_gram(X, scale, H, options.ridge, options.workers(), options.kernel_depth);
+  }
   PivotReport factor(Eigen::Ref<ColMatrix> H, double tolerance) {
     return cholesky_in_place(H, tolerance, options.workers());
   }

@@ -9,6 +9,7 @@
 #include "centred_tile.hpp"
 #include "feature_rows.hpp"
 #include "ntk_transform.hpp"
+#include "relu_ntk.hpp"
 #include "parallel.hpp"
 #include "tile_panels.hpp"
 #include "tiled_l1_norm.hpp"
@@ -22,10 +23,13 @@ constexpr Index kGramTile = 256;
 // Writes the lower triangle (diagonal included) of H for the rows of X scaled by `scale`
 // (1/‖x_i‖, from row_prepare.hpp; ones for rows already of unit length) into H; returns ‖H‖₁.
 // Entries above the diagonal inside diagonal tiles are scratch; nothing reads them.
-// ridge is added to the diagonal (the documented duplicate policy), whose NTK value is exactly 1/2.
+// ridge is added to the diagonal (the documented duplicate policy), whose value is exactly 1/2
+// for the paper's kernel (depth 0) and L + 1 for the depth-L NTK (relu_ntk.hpp).
 template <class T>
 double build_ntk_gram(const FeatureRows<T>& X, const Eigen::Ref<const Vector>& scale, Eigen::Ref<ColMatrix> H,
-                      double ridge, const Workers& workers) {
+                      double ridge, const Workers& workers, int depth = 0) {
+  check_kernel_depth(depth);
+  const double diagonal = kernel_diagonal(depth) + ridge;
   using Panel = Eigen::Map<const RowMatrix, 0, Eigen::OuterStride<>>;
   const Index n = X.rows;
   const std::vector<Tile> tiles = lower_tiles(n, kGramTile);
@@ -43,14 +47,14 @@ double build_ntk_gram(const FeatureRows<T>& X, const Eigen::Ref<const Vector>& s
       }
     };
     TileScratch scratch(tile, X.cols, panels);
-    if (!centred_tile(X, scale.data(), tile, block.data(), H.outerStride(), scratch, multiply)) {
+    if (!centred_tile(X, scale.data(), tile, block.data(), H.outerStride(), scratch, multiply, depth)) {
       tile_product(X, tile, scratch, multiply);
       for (Index j = 0; j < tile.cols; ++j) {  // while the tile is hot
-        ntk_transform_column(&block(0, j), tile.rows, tile.row, tile.col + j, X, scale.data());
+        kernel_transform_column(&block(0, j), tile.rows, tile.row, tile.col + j, X, scale.data(), depth);
       }
     }
     if (tile.row == tile.col) {
-      for (Index k = 0; k < tile.rows; ++k) block(k, k) = 0.5 + ridge;
+      for (Index k = 0; k < tile.rows; ++k) block(k, k) = diagonal;
     }
     norm.add(t, block.data(), H.outerStride());
   });
@@ -58,8 +62,8 @@ double build_ntk_gram(const FeatureRows<T>& X, const Eigen::Ref<const Vector>& s
 }
 
 inline double build_ntk_gram(const Eigen::Ref<const RowMatrix>& X, const Eigen::Ref<const Vector>& scale,
-                             Eigen::Ref<ColMatrix> H, double ridge, const Workers& workers) {
-  return build_ntk_gram(feature_rows(X), scale, H, ridge, workers);
+                             Eigen::Ref<ColMatrix> H, double ridge, const Workers& workers, int depth = 0) {
+  return build_ntk_gram(feature_rows(X), scale, H, ridge, workers, depth);
 }
 
 }  // namespace cgscore

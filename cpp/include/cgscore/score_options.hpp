@@ -4,6 +4,7 @@
 #include <limits>
 #include <stdexcept>
 
+#include "relu_ntk.hpp"
 #include "stop_token.hpp"
 #include "types.hpp"
 #include "workers.hpp"
@@ -19,12 +20,13 @@ struct BinaryScoreOptions {
   int n_threads = 0;           // <= 0: OpenMP default
   const StopToken* stop = nullptr;  // when set, the call ends early with Cancelled (stop_token.hpp)
   bool condition_estimate = true;   // false: skip the estimate (condition_estimate stays +inf)
+  int kernel_depth = 0;             // 0: the paper's kernel; L ≥ 1: the depth-L ReLU NTK (relu_ntk.hpp)
 
   Workers workers() const { return Workers(n_threads, stop); }
 };
 
 inline double pivot_tolerance_for(const BinaryScoreOptions& options, Index n) {
-  const double max_diagonal = 0.5 + options.ridge;
+  const double max_diagonal = kernel_diagonal(options.kernel_depth) + options.ridge;
   return options.pivot_tolerance >= 0
              ? options.pivot_tolerance
              : static_cast<double>(n) * std::numeric_limits<double>::epsilon() * max_diagonal;

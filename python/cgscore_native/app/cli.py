@@ -89,6 +89,17 @@ _positive_int = _number(int, lambda v: v >= 1, "a whole number >= 1")
 _whole_number = _number(int, lambda v: v >= 0, "a whole number >= 0")
 _fraction = _number(float, lambda v: 0 < v <= 1, "a fraction in (0, 1]")
 _ridge = _number(float, lambda v: 0 <= v < float("inf"), "a number >= 0, e.g. 1e-4")
+
+
+def _kernel_name(text: str) -> str:
+    """--kernel: checked here so a bad name is a usage error listing the valid ones."""
+    from .._kernels import parse_kernel
+
+    try:
+        parse_kernel(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
 _ridge_or_auto = _number(float, lambda v: 0 <= v < float("inf"), "'auto' or a number >= 0, e.g. 0.1", auto=True)
 _share_or_auto = _number(float, lambda v: 0 <= v < 1, "'auto' or a share in [0, 1), e.g. 0.2", auto=True)
 
@@ -176,7 +187,8 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
         if args.repeats is not None:
             options["repeats"] = args.repeats
         return diagnose(data.X, data.labels, ridge=args.ridge, rounds=args.rounds, set_aside=args.set_aside,
-                        seed=args.seed, n_threads=args.threads, progress=not args.quiet, **options)
+                        seed=args.seed, n_threads=args.threads, progress=not args.quiet, kernel=args.kernel,
+                        **options)
 
     result, seconds = _compute_and_write(args, "diagnosis", compute)
     if not args.quiet:
@@ -186,7 +198,7 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
             f"seed {result.params['seed']}"
         print(f"diagnosed {len(result)} instances of {result.classes.size} classes in {seconds:.2f} s ({mode}): "
               f"{flagged} flagged as label issues; estimated noise rate {result.estimated_noise_rate:.1%}, "
-              f"ridge {result.ridge:g}; wrote {args.output}")
+              f"kernel {result.kernel}, ridge {result.ridge:g}; wrote {args.output}")
     return 0
 
 
@@ -371,6 +383,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_input_options(p)
     p.add_argument("--ridge", type=_ridge_or_auto, default="auto", metavar="auto|λ",
                    help="λ of the predictions: 'auto' (least leave-one-out error, the default) or a number >= 0")
+    p.add_argument("--kernel", type=_kernel_name, default="paper", metavar="NAME",
+                   help="kernel of the predictions: 'paper' (the default), 'auto' (chosen by leave-one-out error), "
+                        "'relu-ntk-L' or a depth L")
     p.add_argument("--rounds", type=_whole_number, default=1, metavar="N", help="cleaning rounds after the first (default 1)")
     p.add_argument("--set-aside", type=_share_or_auto, default="auto", metavar="auto|SHARE",
                    help="share set aside in each round: 'auto' (the estimated noise rate, the default) or a share")
