@@ -117,24 +117,26 @@ def budget_metrics(score, truth, budget: int) -> dict[str, float]:
     return {"precision": hits / budget, "recall": recall, "f1": 2.0 * hits / (budget + positives), "fnr": 1.0 - recall}
 
 
-def detection_metrics(score, truth, estimated_budget: int | None = None) -> dict[str, float]:
-    """The ranking and flag-budget figures of one score.
+def detection_metrics(score, truth) -> dict[str, float]:
+    """AUROC, average precision, precision at k (k = number of true rows) and best F1 of one score."""
+    return {
+        "auroc": auroc(score, truth),
+        "average_precision": average_precision(score, truth),
+        "precision_at_k": precision_at_k(score, truth),
+        "f1_max": f1_max(score, truth),
+    }
 
-    AUROC, average precision, TNR at 95 % TPR, precision at k (k = number of true rows), the best
-    F1 over all thresholds; F1 and FNR when the flag budget is the true number of noisy rows
+
+def protocol_metrics(score, truth, estimated_budget: int | None = None) -> dict[str, float]:
+    """TNR at 95 % TPR; F1 and FNR when the flag budget is the true number of noisy rows
     (``f1_at_true``, ``fnr_at_true``, the protocol of Pickler et al. 2025) and, when
     ``estimated_budget`` is given, at that estimated number (``f1_at_estimate``, ``fnr_at_estimate``;
-    NaN without it).
-    """
+    NaN without it)."""
     positives = int(_as_binary(truth).sum())
     at_true = budget_metrics(score, truth, positives)
     at_est = budget_metrics(score, truth, estimated_budget) if estimated_budget is not None else None
     return {
-        "auroc": auroc(score, truth),
-        "average_precision": average_precision(score, truth),
         "tnr_at_95_tpr": tnr_at_tpr(score, truth, 0.95),
-        "precision_at_k": precision_at_k(score, truth),
-        "f1_max": f1_max(score, truth),
         "f1_at_true": at_true["f1"],
         "fnr_at_true": at_true["fnr"],
         "f1_at_estimate": at_est["f1"] if at_est else float("nan"),
