@@ -219,7 +219,7 @@ def diagnose(
     # Fits planned: the climb's first 3 λ (every λ of a grid search), the CG-score's, the cleaning
     # rounds'; the bar's total grows when the climb takes more steps.
     lams = len(grid) if ridge_search == "grid" or len(grid) <= 2 else min(3, len(grid))
-    total = n_chunks * (lams + min(rounds, 1)) + (0 if cg_ridge in grid else len(partitions[0]))
+    total = n_chunks * (lams + min(rounds, 1)) + (0 if cg_ridge in grid and lams == len(grid) else len(partitions[0]))
     bar = StagedBar(progress_bar(total, progress, description="diagnose", unit="fit"), total)
     try:
         run = _Runner(data, codes, K, threads, partitions, store, client, bar)

@@ -233,7 +233,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     check_directory(args.output, args.force)  # refuse before reading
     frame = read_scores_or_diagnosis(args.scores)
     data = _load_input(args, need_labels=False) if args.data is not None else None
-    page = write_report(frame, args.output, data, top_k=args.top_k, force=args.force)
+    page = write_report(frame, args.output, data, top_k=args.top_k, page_size=args.page_size, force=args.force)
     if not args.quiet:
         print(f"wrote {page}")
         hint = image_size_hint(data.X) if data is not None and not data.is_image else None
@@ -433,16 +433,21 @@ def build_parser() -> argparse.ArgumentParser:
     _add_large_data_options(engine)
 
     p = _command(sub, "report", cmd_report, "write an HTML report of a scores file",
-                 "Write DIR/index.html with PNG plots: the score distribution per class, the top-k and "
-                 "bottom-k instances (as images when the data are images), suspected mislabels and "
-                 "duplicate groups; for a diagnosis file (from 'cgscore diagnose') also the suggested relabels "
-                 "and the suspicion's distribution with the flag threshold. It opens from disk, no server needed.",
+                 "Write DIR/index.html with PNG plots. For a scores file: the score distribution per class, the "
+                 "top-k and bottom-k instances (as images when the data are images), suspected mislabels and "
+                 "duplicate groups. For a diagnosis file (from 'cgscore diagnose'): the relabel worksheet, every "
+                 "flagged instance most suspicious first with its path or ID, given -> suggested label, suspicion "
+                 "and image, paged, with DIR/flagged.csv to download; and the suspicion's distribution with the "
+                 "flag threshold. It opens from disk, no server needed.",
                  "cgscore report scores.csv --data images/ -o report/")
     p.add_argument("scores", metavar="SCORES", help="a scores file written by 'cgscore score' or 'cgscore diagnose'")
     p.add_argument("--data", metavar="INPUT", help="the data the scores came from, to show the instances")
     p.add_argument("-o", "--output", metavar="DIR", required=True, help="the report folder")
     _add_input_options(p)
-    p.add_argument("--top-k", type=_positive_int, default=16, help="instances shown at each end (default 16)")
+    p.add_argument("--top-k", type=_positive_int, default=16,
+                   help="a scores file: instances shown at each end (default 16)")
+    p.add_argument("--page-size", type=_positive_int, default=100, metavar="N",
+                   help="a diagnosis file: flagged rows per page of the relabel worksheet (default 100)")
     _add_output_options(p, "replace DIR if it is an earlier report of this package (never the working or home folder)",
                         "print nothing on success")
 

@@ -3,9 +3,10 @@
 The page shows the score distribution of every class, the top-k and bottom-k instances
 (drawn as pictures when the data are images, listed as rows otherwise), a table of suspected
 mislabels (the highest scores, with the label most of their nearest neighbours carry) and the
-duplicate groups the scorer found. For a diagnosis it also shows the suggested relabels and the
-suspicion's distribution with the flag threshold. Plots are drawn with matplotlib's Agg canvas, so no display
-is needed.
+duplicate groups the scorer found. A diagnosis page is a relabel worksheet instead (``worksheet.py``):
+every flagged row, most suspicious first, then the suspicion's distribution with the flag threshold;
+no list ranked by another score. Plots are drawn with matplotlib's Agg canvas, so no display is
+needed; images are drawn as stored (grey levels not inverted) and labels literally (no mathtext).
 """
 
 from __future__ import annotations
@@ -344,7 +345,7 @@ table { border-collapse: collapse; font-size: 0.9em; }
 th, td { border: 1px solid #ddd; padding: 3px 8px; text-align: right; }
 th { background: #f4f4f4; } table.facts th { text-align: left; } table.facts td { text-align: left; }
 img { max-width: 100%; } img.thumb { image-rendering: pixelated; max-width: 192px; height: auto; }
-.pager button { font-size: 0.9em; }
+.pager button { font-size: 0.9em; } #worksheet-table td:nth-child(2) { text-align: left; }
 """
 
 
