@@ -96,7 +96,8 @@ def test_the_report_of_a_diagnosis_shows_the_suggested_relabels(tmp_path, npz):
     d = diagnose(IMAGES, NOISY)
     worst = int(np.argmax(d.suspicion))
     # the table row of the most suspicious instance: rank 1, its row, given and suggested label
-    assert (f"<td>1</td><td>{worst}</td><td>{NOISY[worst]}</td><td><b>{d.suggested_label[worst]}</b></td>" in page)
+    assert (f"<td>1</td><td>{worst}</td><td>{NOISY[worst]}</td><td>→</td><td><b>{d.suggested_label[worst]}</b></td>"
+            in page)
     assert page.count("<b>") >= int(d.is_label_issue.sum())
 
 
