@@ -16,7 +16,7 @@ pytest.importorskip("pyarrow")
 IMAGES, LABELS = small_digits(200)
 NOISY = LABELS.copy()
 NOISY[::10] = (NOISY[::10] + 1) % 10  # 20 flips: rows 0, 10, 20, ...
-COLUMNS = ["index", "given_label", "suggested_label", "suspicion", "is_label_issue", "rank", "cg_score"]
+COLUMNS = ["index", "given_label", "suggested_label", "suspicion", "is_label_issue", "rank", "multiclass_cg_score"]
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +38,7 @@ def test_each_output_format_holds_the_api_diagnosis(tmp_path, npz, out, extra, k
     expected = diagnose(IMAGES, NOISY, **kwargs)
     assert list(frame.columns) == COLUMNS
     np.testing.assert_array_equal(frame["suspicion"].to_numpy(), expected.suspicion)  # bit-exact
-    np.testing.assert_array_equal(frame["cg_score"].to_numpy(), expected.cg_score)
+    np.testing.assert_array_equal(frame["multiclass_cg_score"].to_numpy(), expected.cg_score)
     np.testing.assert_array_equal(frame["suggested_label"].to_numpy(), expected.suggested_label)
     np.testing.assert_array_equal(frame["given_label"].to_numpy(), NOISY)
     np.testing.assert_array_equal(frame["is_label_issue"].to_numpy(), expected.suspicion > 0)
@@ -91,12 +91,13 @@ def test_the_report_of_a_diagnosis_shows_the_suggested_relabels(tmp_path, npz):
     proc = run_cli("report", tmp_path / "d.csv", "--data", npz, "-o", tmp_path / "rep", "--quiet")
     assert proc.returncode == 0, proc.stderr
     page = (tmp_path / "rep" / "index.html").read_text()
-    assert "Suggested relabels" in page and "flag threshold" in page
-    assert (tmp_path / "rep" / "relabels.png").exists() and (tmp_path / "rep" / "suspicion.png").exists()
+    assert "Relabel worksheet" in page and "flag threshold" in page
+    assert (tmp_path / "rep" / "flagged.csv").exists() and (tmp_path / "rep" / "suspicion.png").exists()
     d = diagnose(IMAGES, NOISY)
     worst = int(np.argmax(d.suspicion))
     # the table row of the most suspicious instance: rank 1, its row, given and suggested label
-    assert (f"<td>1</td><td>{worst}</td><td>{NOISY[worst]}</td><td><b>{d.suggested_label[worst]}</b></td>" in page)
+    assert (f"<td>1</td><td>{worst}</td><td>{NOISY[worst]}</td><td>→</td><td><b>{d.suggested_label[worst]}</b></td>"
+            in page)
     assert page.count("<b>") >= int(d.is_label_issue.sum())
 
 

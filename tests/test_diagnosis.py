@@ -123,7 +123,7 @@ def test_labels_keep_their_type_and_the_frame():
     assert np.array_equal(d.classes[np.argmax(d.loo_predictions, axis=1)], d.suggested_label)
     frame = d.to_frame()
     assert list(frame.columns) == ["index", "given_label", "suggested_label", "suspicion", "is_label_issue", "rank",
-                                  "cg_score"]
+                                  "multiclass_cg_score"]
     assert frame.loc[frame["rank"] == 1, "index"].item() == 4
 
 

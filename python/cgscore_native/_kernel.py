@@ -39,7 +39,7 @@ class KernelOptions:
     # a pair of duplicates the grid check missed (0: the failure is raised).
     fallback_ridge: float = 0.0
     condition_estimate: bool = True  # False: skip it (the label diagnosis does not report it)
-    # 0: the paper's kernel u(π − arccos u)/(2π) (the CG-score's); L ≥ 1: the depth-L ReLU NTK (SPEC §8).
+    # 0: the paper's kernel u(π − arccos u)/(2π) (the CG-score's); L ≥ 1: the depth-L ReLU NTK (docs/math.md).
     kernel_depth: int = 0
 
 

@@ -1,4 +1,4 @@
-"""The kernel and ridge of the diagnosis, chosen from the data by leave-one-out error (SPEC §8).
+"""The kernel and ridge of the diagnosis, chosen from the data by leave-one-out error (docs/math.md).
 
 For each candidate kernel, ONE symmetric eigendecomposition K = V diag(s) Vᵀ of the Gram matrix
 of the rows serves every ridge λ:

@@ -1,4 +1,4 @@
-"""The kernel family of the diagnosis (SPEC §8): names, parsing, and a NumPy cross-Gram matrix.
+"""The kernel family of the diagnosis (docs/math.md): names, parsing, and a NumPy cross-Gram matrix.
 
 - ``"paper"`` (depth 0): the CG-score's kernel H = u (π − arccos u) / (2π), diagonal 1/2.
 - ``"relu-ntk-L"`` (depth L = 1 … 64): the neural tangent kernel of an L-hidden-layer ReLU

@@ -34,6 +34,7 @@ from ._prepare import (
     prepare_features,
     warn_near_duplicates,
 )
+from ._table_input import input_index
 from ._validate import (
     as_label_codes,
     as_signed_labels,
@@ -205,6 +206,7 @@ def score(
         seed=entropy,
         params=params,
         subterms=total.subterms,
+        index=input_index(X),  # a DataFrame's row index, kept by to_frame()
     )
 
 

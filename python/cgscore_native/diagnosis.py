@@ -21,14 +21,16 @@ from typing import Any
 import numpy as np
 
 from ._execute import run_tasks
+from ._guards import check_table_scale, warn_noise_near_random, warn_regression_target
 from ._kernel_choice import resolve_kernel  # kernel= (issue 18)
 from ._kernels import parse_kernel  # kernel= (issue 18)
 from ._loo import LooTask, margins, run_task, signed_targets
 from ._memory import check_memory, check_plan_fits, diagnosis_plan_bytes, plan_chunk_size
 from ._plan import stratified_chunks
 from ._prepare import DEFAULT_RIDGE, UnitRows, prepare_features
-from ._progress import progress_bar
+from ._progress import StagedBar, progress_bar
 from ._ridge_search import RIDGE_GRID, search_grid
+from ._table_input import split_input
 from ._validate import (
     as_label_codes,
     check_chunk_classes,
@@ -59,8 +61,11 @@ SET_ASIDE_BOUNDS = (0.05, 0.5)
 
 def diagnose(
     X: Any,
-    labels: Any,
+    labels: Any = None,
     *,
+    label_column: str | None = None,
+    drop: Sequence[str] | None = None,
+    standardize: bool = False,
     ridge: float | str = "auto",
     rounds: int = DEFAULT_ROUNDS,
     set_aside: float | str = "auto",
@@ -85,8 +90,18 @@ def diagnose(
         Instances of any shape; each is flattened and normalized to unit length. C-contiguous
         uint8, float32 and float64 arrays are read in place (no float64 copy; the same scores as
         the same values in float64); other types are copied once.
-    labels : array-like of hashable, shape (n,)
-        The given class labels; at least two distinct values.
+    labels : array-like of hashable, shape (n,), or a column name
+        The given class labels; at least two distinct values. With a DataFrame X, a column name
+        works as ``label_column``.
+    label_column : str or None
+        With a pandas DataFrame X: the column holding the labels (left out of the features).
+        The DataFrame's index names the rows: ``result.to_frame()`` keeps it.
+    drop : sequence of str or None
+        With a DataFrame X: columns left out of the features (IDs, text, leaks).
+    standardize : bool
+        Give every feature column mean 0 and variance 1 first. Use it for tables whose columns
+        are measured in different units (a ScaleWarning says when the largest column's scale is
+        100 times the median's); not for images or embeddings, whose scale is meaningful.
     ridge : float or "auto"
         λ added to the Gram diagonal for the predictions. "auto" (default) picks from
         ``ridge_grid`` the λ of least round-0 leave-one-out squared error ‖F_i − Y_i‖² against
@@ -133,7 +148,7 @@ def diagnose(
         "climb" (default) walks the grid from λ = 0.1 towards lower LOO error and stops at a
         local minimum (a few factorizations); "grid" tries every λ.
     kernel : "paper", "auto", "relu-ntk-L" or int L
-        The kernel of the predictions (SPEC §8). "paper" (default): the CG-score's kernel,
+        The kernel of the predictions (docs/math.md). "paper" (default): the CG-score's kernel,
         exactly as before. "relu-ntk-L" or L (1 … 64): the ReLU NTK of an L-hidden-layer
         network (more local as L grows; 0 is "paper"), its λ chosen by PRESS from one
         eigendecomposition. "auto": the (kernel, λ) of least PRESS over the paper's kernel and
@@ -141,9 +156,15 @@ def diagnose(
         fit of the whole data. The kernel used is ``result.kernel``; cg_score is always the
         paper's kernel.
     """
+    # -- row IDs, DataFrame columns and the guards (_table_input, _guards) --
+    given = split_input(X, labels, label_column, drop)
+    X, labels = given.X, given.labels
     Xa = feature_array(X)  # checked, not converted: the memory check comes before any copy
     n, d = feature_shape(Xa)
     classes, codes = as_label_codes(labels, n)
+    Xa = check_table_scale(Xa, given.feature_names, standardize)
+    warn_regression_target(np.asarray(labels), codes, classes.size)
+    # -- end of row IDs and guards --
     label_values = np.asarray(labels.to_numpy() if hasattr(labels, "to_numpy") else labels).reshape(-1)
     threads = check_threads(n_threads)
     rounds = check_count(rounds, "rounds", minimum=0)
@@ -210,10 +231,11 @@ def diagnose(
         store = TaskArrays(Checkpoint(checkpoint, fingerprint(data, codes, classes, fields, entropy or 0, False)))
 
     n_chunks = sum(len(p) for p in partitions)
-    total = None  # the climb's number of fits is not known in advance
-    if ridge_search == "grid" or len(grid) <= 2:
-        total = n_chunks * (len(grid) + min(rounds, 1)) + (0 if cg_ridge in grid else len(partitions[0]))
-    bar = progress_bar(total, progress, description="diagnose", unit="fit")
+    # Fits planned: the climb's first 3 λ (every λ of a grid search), the CG-score's, the cleaning
+    # rounds'; the bar's total grows when the climb takes more steps.
+    lams = len(grid) if ridge_search == "grid" or len(grid) <= 2 else min(3, len(grid))
+    total = n_chunks * (lams + min(rounds, 1)) + (0 if cg_ridge in grid and lams == len(grid) else len(partitions[0]))
+    bar = StagedBar(progress_bar(total, progress, description="diagnose", unit="fit"), total)
     try:
         run = _Runner(data, codes, K, threads, partitions, store, client, bar, kernel_depth=used_kernel.depth)
         outcome = run.all(grid, cg_ridge, rounds, fraction, exhaustive=ridge_search == "grid")
@@ -222,6 +244,7 @@ def diagnose(
 
     suspicion = outcome.margin_by_round[-1]
     suggested = margins(outcome.predictions, codes)[1]
+    warn_noise_near_random(outcome.noise_rate, K)
     return Diagnosis(
         suspicion=suspicion,
         suggested_label=classes[suggested],
@@ -239,6 +262,8 @@ def diagnose(
         kernel_scores={} if choice is None else choice.press,
         loo_predictions=outcome.predictions if predictions else None,
         params=params,
+        index=given.index,
+        class_scores=outcome.predictions,
     )
 
 
@@ -290,8 +315,17 @@ class _Runner:
         # Round 0 at the λ of the grid, for every chunk; λ by the LOO squared error summed over chunks.
         first: dict[float, list[dict[str, np.ndarray]]] = {}
 
+        part0 = [c for c in self.chunks if c[0] == 0]
+        later = len(self.chunks) if rounds else 0  # the cleaning rounds' fits
+
         def fitness(lam: float) -> float | None:
             """−Σ ‖F_i − Y_i‖² (LOO, against the given labels) over all chunks; None if singular."""
+            # progress: the climb evaluates at least 3 λ (all of them when exhaustive)
+            planned = len(grid) if exhaustive or len(grid) <= 2 else min(3, len(grid))
+            more_lams = max(planned - len(first) - 1, 0)
+            cg_fits = 0 if cg_ridge in first or cg_ridge == lam else len(part0)
+            self.bar.stage(f"λ search, round 0 at λ = {lam:g}", len(self.chunks),
+                           more_lams * len(self.chunks) + cg_fits + later)
             try:
                 first[lam] = self.round0(lam, self.chunks)
             except SingularGramError:
@@ -314,6 +348,7 @@ class _Runner:
         part0 = [c for c in self.chunks if c[0] == 0]
         at_cg = first.get(cg_ridge) if self.depth == 0 else None
         if at_cg is None:
+            self.bar.stage(f"CG-score at λ = {cg_ridge:g}", len(part0), later)
             try:
                 at_cg = self.round0(cg_ridge, part0, depth=0)
             except SingularGramError as exc:  # near-copies the duplicate check does not catch
@@ -338,6 +373,7 @@ class _Runner:
                                     start=F0, kernel_depth=self.depth))
         aside_rows: list[list[np.ndarray]] = [[] for _ in range(rounds)]
         if rounds:
+            self.bar.stage(f"cleaning round{'s' if rounds > 1 else ''} (set aside, refit {rounds}×)", len(cleaning))
             for task, o in zip(cleaning, self.run(cleaning)):
                 F_sum[1:, task.rows] += o["rounds"]
                 bounds = np.concatenate([[0], np.cumsum(o["aside_counts"])])

@@ -71,3 +71,12 @@ def one_line(exc: BaseException) -> str:
 
 class BlasFallbackWarning(UserWarning):
     """The package's OpenBLAS could not be loaded: the slower Eigen backend is used."""
+
+
+class LabelsWarning(UserWarning):
+    """The labels look like a regression target (many classes, many single rows, or a noise rate
+    near that of random labels): the diagnosis of such labels is not meaningful."""
+
+
+class ScaleWarning(UserWarning):
+    """A table's feature columns differ in scale by orders of magnitude; ``standardize=True`` helps."""

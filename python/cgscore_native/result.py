@@ -48,6 +48,9 @@ class CGResult:
     seed: int  # the entropy the negatives were drawn from: pass it back to reproduce the run
     params: dict[str, Any] = field(default_factory=dict)
     subterms: dict[str, np.ndarray] | None = None
+    ids: np.ndarray | None = None  # (n,) the rows' names (file paths, an ID column), or None
+    id_name: str | None = None  # the name of the ids' column in to_frame(): "path", the ID column's name
+    index: Any = None  # the pandas index of a DataFrame input, kept by to_frame()
 
     def __len__(self) -> int:
         return int(self.scores.size)
@@ -69,7 +72,9 @@ class CGResult:
         return order
 
     def to_frame(self) -> Any:
-        """A pandas DataFrame, one row per instance (needs pandas)."""
+        """A pandas DataFrame, one row per instance, in input order (needs pandas): the row ID when
+        known (named ``id_name``), index (the row's position), label, cg_score, rank, ... For a
+        DataFrame input its index is the frame's index, so the rows align with the input."""
         try:
             import pandas as pd
         except ImportError as exc:  # pragma: no cover - depends on the environment
@@ -78,7 +83,8 @@ class CGResult:
         conflicting = np.zeros(n, dtype=bool)
         for rows in self.conflicting_groups:
             conflicting[rows] = True
-        columns = {
+        columns: dict[str, Any] = {} if self.ids is None else {self.id_name or "id": self.ids}
+        columns |= {
             "index": np.arange(n),
             "label": self.labels,
             "cg_score": self.scores,
@@ -91,7 +97,7 @@ class CGResult:
         }
         if self.subterms is not None:
             columns.update(self.subterms)
-        return pd.DataFrame(columns)
+        return pd.DataFrame(columns, index=self.index)
 
 
 def _percentile_within_class(scores: np.ndarray, labels: np.ndarray) -> np.ndarray:

@@ -112,7 +112,25 @@ def _load_input(args: argparse.Namespace, need_labels: bool = True):
 
     return load(args.input if hasattr(args, "input") else args.data, label_column=args.label_column,
                 labels=args.labels, image_size=args.image_size, need_labels=need_labels,
-                progress=not getattr(args, "quiet", False))
+                progress=not getattr(args, "quiet", False), id_column=args.id_column, drop=args.drop)
+
+
+def _with_row_ids(result: Any, data: Any) -> Any:
+    """The result with the data's row names (image paths, --id-column) for its table."""
+    from dataclasses import replace
+
+    return result if data.ids is None else replace(result, ids=data.ids, id_name=data.id_name)
+
+
+def _output_frame(result: Any, args: argparse.Namespace) -> Any:
+    """The table to write: every row in input order, or with --sort most suspicious first, or with
+    --flagged-only the flagged rows only (most suspicious first)."""
+    frame = result.to_frame()
+    if getattr(args, "flagged_only", False):
+        return result.label_issues()
+    if getattr(args, "sort", "input") != "input":
+        return frame.iloc[result.ranking()]
+    return frame
 
 
 def _engine_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -158,7 +176,8 @@ def _compute_and_write(args: argparse.Namespace, what: str, compute: Callable[..
         if client is not None:
             client.close()
     seconds = time.perf_counter() - start
-    write_table(result.to_frame(), args.output, force=args.force)
+    result = _with_row_ids(result, data)
+    write_table(_output_frame(result, args), args.output, force=args.force)
     return result, seconds
 
 
@@ -188,7 +207,7 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
             options["repeats"] = args.repeats
         return diagnose(data.X, data.labels, ridge=args.ridge, rounds=args.rounds, set_aside=args.set_aside,
                         seed=args.seed, n_threads=args.threads, progress=not args.quiet, kernel=args.kernel,
-                        **options)
+                        standardize=args.standardize, **options)
 
     result, seconds = _compute_and_write(args, "diagnosis", compute)
     if not args.quiet:
@@ -199,7 +218,21 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
         print(f"diagnosed {len(result)} instances of {result.classes.size} classes in {seconds:.2f} s ({mode}): "
               f"{flagged} flagged as label issues; estimated noise rate {result.estimated_noise_rate:.1%}, "
               f"kernel {result.kernel}, ridge {result.ridge:g}; wrote {args.output}")
+        if args.top:
+            print(_top_suspects(result, args.top))
     return 0
+
+
+def _top_suspects(result: Any, count: int) -> str:
+    """The most suspicious flagged rows, one a line: name, given → suggested label, suspicion."""
+    rows = [r for r in result.ranking()[:count] if result.is_label_issue[r]]
+    if not rows:
+        return "no label looks wrong."
+    names = result.row_names()
+    width = max(len(names[r]) for r in rows)
+    lines = [f"  {names[r]:<{width}}  {result.labels[r]!s} -> {result.suggested_label[r]!s}  "
+             f"(suspicion {result.suspicion[r]:.3g})" for r in rows]
+    return f"top {len(rows)} suspects ({result.id_name or 'row'}, given -> suggested label):\n" + "\n".join(lines)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -211,7 +244,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     check_directory(args.output, args.force)  # refuse before reading
     frame = read_scores_or_diagnosis(args.scores)
     data = _load_input(args, need_labels=False) if args.data is not None else None
-    page = write_report(frame, args.output, data, top_k=args.top_k, force=args.force)
+    page = write_report(frame, args.output, data, top_k=args.top_k, page_size=args.page_size, force=args.force)
     if not args.quiet:
         print(f"wrote {page}")
         hint = image_size_hint(data.X) if data is not None and not data.is_image else None
@@ -309,6 +342,10 @@ def _add_input_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--image-size", metavar="HxW[xC]", type=parse_size,
                    help="images of this size: resizes an image folder's images; draws flat rows (.npz, .npy, tables) "
                    "as images in the report, e.g. 28x28, 32x32x3 (or 3x32x32 for channels-first rows)")
+    p.add_argument("--id-column", metavar="C",
+                   help="a table's column that names its rows (any type): kept out of the features, written back")
+    p.add_argument("--drop", metavar="COL", nargs="+", action="extend",
+                   help="columns of a table to leave out of the features (IDs, text, leaks)")
 
 
 def _add_protocol_options(p: argparse.ArgumentParser, seed: int | None, seed_help: str) -> None:
@@ -363,6 +400,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ratio", type=float, default=1.0, help="negatives drawn per positive (default 1.0)")
     _add_protocol_options(p, seed=None, seed_help="seed of the negatives' draw (default: fresh, printed)")
     p.add_argument("--subterms", action="store_true", help="also write the sub-terms a2, b2, ab")
+    p.add_argument("--sort", choices=("input", "cg_score"), default="input",
+                   help="row order of OUT: input order (default) or highest CG-score first")
     p.add_argument("--ridge", type=_ridge, metavar="R",
                    help="add R to every Gram diagonal (default: 1e-6, and only when duplicates are found)")
     _add_output_options(p, "overwrite OUT if it exists", "no progress bar and no summary")
@@ -391,6 +430,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="share set aside in each round: 'auto' (the estimated noise rate, the default) or a share")
     p.add_argument("--seed", type=int, default=None, help="seed of the chunks in chunked mode (default: fresh)")
     p.add_argument("--threads", type=_positive_int, default=None, help="kernel threads (default: all cores)")
+    p.add_argument("--standardize", action="store_true",
+                   help="give every feature column mean 0 and variance 1 first: for tables whose columns are in "
+                   "different units (a warning says when), not for images or embeddings")
+    p.add_argument("--sort", choices=("input", "suspicion"), default="input",
+                   help="row order of OUT: input order (default) or most suspicious first")
+    p.add_argument("--flagged-only", action="store_true",
+                   help="write only the flagged rows, most suspicious first (the relabel worksheet)")
+    p.add_argument("--top", type=_whole_number, default=10, metavar="N",
+                   help="suspects printed at the end (default 10; 0: none)")
     _add_output_options(p, "overwrite OUT if it exists", "no progress bar and no summary")
     engine = p.add_argument_group("large data (passed to diagnose() only when given)")
     engine.add_argument("--chunk-size", type=_positive_int, metavar="K",
@@ -399,16 +447,21 @@ def build_parser() -> argparse.ArgumentParser:
     _add_large_data_options(engine)
 
     p = _command(sub, "report", cmd_report, "write an HTML report of a scores file",
-                 "Write DIR/index.html with PNG plots: the score distribution per class, the top-k and "
-                 "bottom-k instances (as images when the data are images), suspected mislabels and "
-                 "duplicate groups; for a diagnosis file (from 'cgscore diagnose') also the suggested relabels "
-                 "and the suspicion's distribution with the flag threshold. It opens from disk, no server needed.",
+                 "Write DIR/index.html with PNG plots. For a scores file: the score distribution per class, the "
+                 "top-k and bottom-k instances (as images when the data are images), suspected mislabels and "
+                 "duplicate groups. For a diagnosis file (from 'cgscore diagnose'): the relabel worksheet, every "
+                 "flagged instance most suspicious first with its path or ID, given -> suggested label, suspicion "
+                 "and image, paged, with DIR/flagged.csv to download; and the suspicion's distribution with the "
+                 "flag threshold. It opens from disk, no server needed.",
                  "cgscore report scores.csv --data images/ -o report/")
     p.add_argument("scores", metavar="SCORES", help="a scores file written by 'cgscore score' or 'cgscore diagnose'")
     p.add_argument("--data", metavar="INPUT", help="the data the scores came from, to show the instances")
     p.add_argument("-o", "--output", metavar="DIR", required=True, help="the report folder")
     _add_input_options(p)
-    p.add_argument("--top-k", type=_positive_int, default=16, help="instances shown at each end (default 16)")
+    p.add_argument("--top-k", type=_positive_int, default=16,
+                   help="a scores file: instances shown at each end (default 16)")
+    p.add_argument("--page-size", type=_positive_int, default=100, metavar="N",
+                   help="a diagnosis file: flagged rows per page of the relabel worksheet (default 100)")
     _add_output_options(p, "replace DIR if it is an earlier report of this package (never the working or home folder)",
                         "print nothing on success")
 

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from .._guards import warn_id_like
 from .._optional import require
 from .._progress import progress_bar
 from .._validate import format_rows
@@ -46,6 +47,8 @@ class Dataset:
     is_image: bool = False
     files: list[str] | None = None  # one file per instance, for image folders
     feature_names: list[str] | None = None
+    ids: np.ndarray | None = None  # one name per instance: relative file paths, an --id-column's values
+    id_name: str | None = None  # what the ids are called in the outputs: "path" or the ID column's name
 
     def __len__(self) -> int:
         return int(self.X.shape[0])
@@ -59,6 +62,8 @@ def load(
     image_size: tuple[int, ...] | None = None,
     need_labels: bool = True,
     progress: bool = False,
+    id_column: str | None = None,
+    drop: Sequence[str] | None = None,
 ) -> Dataset:
     """Load a data set by what ``source`` is.
 
@@ -66,7 +71,10 @@ def load(
     - a folder: images, one subfolder per class (:func:`load_image_folder`).
     - ``.npz``: arrays ``X`` and ``y`` (``labels`` may replace ``y``).
     - ``.npy``: features; ``labels`` names a ``.npy``, ``.txt`` or ``.csv`` label file.
-    - ``.csv``, ``.tsv``, ``.parquet``: feature columns plus ``label_column`` (default ``"label"``).
+    - ``.csv``, ``.tsv``, ``.parquet``: feature columns plus ``label_column`` (default ``"label"``);
+      ``id_column`` names the rows (kept out of the features), ``drop`` leaves columns out.
+
+    An image folder's rows are named by their file paths relative to the folder (``ids``).
 
     With ``need_labels=False`` a ``.npy`` or ``.npz`` without labels loads with empty labels.
     ``image_size=(height, width[, channels])`` resizes an image folder's images, and turns the
@@ -93,12 +101,16 @@ def load(
             X = _load_npy(path)
             data = Dataset(X=X, labels=np.empty(0), source=text, is_image=_looks_like_images(X))
         elif suffix in TABLE_SUFFIXES:
-            data = load_table(path, label_column=label_column, labels_elsewhere=labels is not None)
+            data = load_table(path, label_column=label_column, labels_elsewhere=labels is not None,
+                              id_column=id_column, drop=drop)
         else:
             raise DataFileError(
                 f"{text}: unknown input type {suffix or '(no extension)'!r}; use .npz, .npy, .csv, .tsv, "
                 ".parquet, an image folder, or 'digits'."
             )
+    if (id_column is not None or drop) and data.feature_names is None:
+        raise DataFileError(f"{text}: --id-column and --drop need a table (.csv, .tsv, .parquet); "
+                            "an image folder names its rows by their file paths.")
     if labels is not None:
         data.labels = load_labels(labels, column=label_column)
     data = _checked(data, need_labels)
@@ -151,7 +163,8 @@ def with_image_size(data: Dataset, image_size: Sequence[int]) -> Dataset:
     return replace(data, X=X, is_image=True)
 
 
-def _no_column(path: Path, name: str, columns: Sequence[Any], what: str = "label column") -> DataFileError:
+def _no_column(path: Path, name: str, columns: Sequence[Any], what: str = "label column",
+               flag: str = "--label-column") -> DataFileError:
     """No column ``name``: the error lists the closest names (or all of a few) and the count."""
     names = [str(c) for c in columns]
     if len(names) <= 8:
@@ -161,7 +174,7 @@ def _no_column(path: Path, name: str, columns: Sequence[Any], what: str = "label
         close += [c for c in names if c.lower() == name.lower() and c not in close]
         listed = (f"closest of its {len(names)} columns: {', '.join(repr(c) for c in close)}" if close
                   else f"none of its {len(names)} columns ({names[0]!r} ... {names[-1]!r}) is close")
-    return DataFileError(f"{path}: no {what} {name!r} ({listed}); pass --label-column with the right name.")
+    return DataFileError(f"{path}: no {what} {name!r} ({listed}); pass {flag} with the right name.")
 
 
 def load_embedded(name: str) -> Dataset:
@@ -269,32 +282,51 @@ def _check_not_truncated(path: Path, n_columns: int, n_rows: int) -> None:
                             f"{n_columns} fields; the file looks cut short. Complete or remove that row.")
 
 
-def load_table(path: str | os.PathLike, label_column: str | None = None, labels_elsewhere: bool = False) -> Dataset:
-    """A CSV, TSV or Parquet table: every column but ``label_column`` is a numeric feature.
+def load_table(path: str | os.PathLike, label_column: str | None = None, labels_elsewhere: bool = False,
+               id_column: str | None = None, drop: Sequence[str] | None = None) -> Dataset:
+    """A CSV, TSV or Parquet table: every column but ``label_column``, ``id_column`` and ``drop``
+    is a numeric feature. ``id_column`` (any type) names the rows in the outputs.
 
     With ``labels_elsewhere`` (labels come from another file) a table without the label
-    column is all features.
+    column is all features. A numeric column that looks like a row ID (``id``, ``*_id``, unique
+    increasing integers) and is left among the features is warned about.
     """
     path = Path(path)
     name = label_column or "label"
-    table = _read_table(path, text_columns=[name])
+    text = [name] + ([id_column] if id_column is not None else [])
+    table = _read_table(path, text_columns=text)
     has_labels = name in table.columns
     if not has_labels and not labels_elsewhere:
         raise _no_column(path, name, list(table.columns))
-    features = table.drop(columns=[name]) if has_labels else table
+    for column, what in [(id_column, "ID column")] + [(c, "column to drop") for c in drop or ()]:
+        if column is not None and column not in table.columns:
+            raise _no_column(path, column, list(table.columns), what=what,
+                             flag="--id-column" if what == "ID column" else "--drop")
+    left_out = ([name] if has_labels else []) + ([id_column] if id_column is not None else []) + list(drop or ())
+    features = table.drop(columns=list(dict.fromkeys(left_out)))
     if features.shape[1] == 0:
-        raise DataFileError(f"{path}: no feature columns besides the label column {name!r}.")
+        raise DataFileError(f"{path}: no feature columns besides the label column {name!r}"
+                            f"{' and the ID and dropped columns' if len(left_out) > 1 else ''}.")
     bad = [str(c) for c, kind in features.dtypes.items() if getattr(kind, "kind", "O") not in "biuf"]
     if bad:
         raise DataFileError(
             f"{path}: feature columns must be numeric; {', '.join(bad[:5])}{' ...' if len(bad) > 5 else ''} "
-            "are not (wrong --label-column, or text in a feature column?)."
+            "are not (wrong --label-column? an ID column: pass --id-column NAME; other text: --drop NAME)."
         )
     for c in features.columns:
         if str(c).startswith("Unnamed: "):  # what pandas calls a saved, unnamed row index
             warnings.warn(f"{path}: column {c!r} looks like a saved row index; it is used as a feature. "
                           "Drop it (or save without index=True) if it is not one.", UserWarning, stacklevel=2)
     _check_not_truncated(path, len(table.columns), len(table))
+    rest = [c for c in features.columns if not str(c).startswith("Unnamed: ")]
+    warn_id_like(rest, [features[c].to_numpy() for c in rest], f"{path}: ",
+                 "pass --id-column NAME to name the rows by it, or --drop NAME.", stacklevel=2)
+    ids = None
+    if id_column is not None:
+        ids = table[id_column].to_numpy()
+        if table[id_column].isna().any():
+            rows = np.flatnonzero(table[id_column].isna().to_numpy())
+            raise DataFileError(f"{path}: the ID column {id_column!r} is empty in rows {format_rows(rows)}.")
     labels = table[name] if has_labels else None
     if labels is not None:
         rows = _empty_labels(labels.to_numpy())
@@ -306,6 +338,8 @@ def load_table(path: str | os.PathLike, label_column: str | None = None, labels_
         labels=labels.to_numpy() if labels is not None else np.empty(0),
         source=str(path),
         feature_names=[str(c) for c in features.columns],
+        ids=ids,
+        id_name=None if id_column is None else str(id_column),
     )
 
 
@@ -380,6 +414,8 @@ def load_image_folder(
         source=str(folder),
         is_image=True,
         files=[str(f) for f in files],
+        ids=np.asarray([f.relative_to(folder).as_posix() for f in files]),
+        id_name="path",
     )
 
 
@@ -446,7 +482,10 @@ def from_torch(data: Any, labels: Any = None) -> Dataset:
 
 
 SCORE_COLUMNS = ("index", "label", "cg_score")
-DIAGNOSIS_COLUMNS = ("index", "given_label", "suggested_label", "suspicion", "is_label_issue", "rank", "cg_score")
+DIAGNOSIS_COLUMNS = ("index", "given_label", "suggested_label", "suspicion", "is_label_issue", "rank",
+                     "multiclass_cg_score")
+# Columns renamed since earlier versions wrote them: (old name, new name) of a diagnosis table.
+_RENAMED_DIAGNOSIS_COLUMNS = (("cg_score", "multiclass_cg_score"),)
 
 
 def read_scores(path: str | os.PathLike) -> Any:
@@ -469,6 +508,12 @@ def read_scores_or_diagnosis(path: str | os.PathLike) -> Any:
     return _checked_diagnosis_table(path, frame) if "suspicion" in frame.columns else _checked_scores_table(path, frame)
 
 
+def _renamed_diagnosis_columns(frame: Any) -> Any:
+    """A diagnosis table of an earlier version in today's column names (its cg_score is the multi-class one)."""
+    renames = {old: new for old, new in _RENAMED_DIAGNOSIS_COLUMNS if old in frame.columns and new not in frame.columns}
+    return frame.rename(columns=renames) if renames else frame
+
+
 def _checked_scores_table(path: Path, frame: Any) -> Any:
     missing = [c for c in SCORE_COLUMNS if c not in frame.columns]
     if missing:
@@ -477,13 +522,14 @@ def _checked_scores_table(path: Path, frame: Any) -> Any:
 
 
 def _checked_diagnosis_table(path: Path, frame: Any) -> Any:
+    frame = _renamed_diagnosis_columns(frame)
     missing = [c for c in DIAGNOSIS_COLUMNS if c not in frame.columns]
     if missing:
         raise DataFileError(f"{path}: not a diagnosis file; missing column(s) {', '.join(missing)}.")
     suspicion = frame["suspicion"].to_numpy()
     if suspicion.dtype.kind not in "fiu" or not np.isfinite(suspicion.astype(float)).all():
         raise DataFileError(f"{path}: the suspicion column must hold finite numbers.")
-    return _checked_scores(path, frame)
+    return _checked_scores(path, frame, "multiclass_cg_score")
 
 
 def _read_result_table(path: Path, what: str, writer: str) -> Any:
@@ -503,12 +549,17 @@ def _read_result_table(path: Path, what: str, writer: str) -> Any:
     raise DataFileError(f"{path}: {what} must be a .csv, .parquet or .npz file written by '{writer}'.")
 
 
-def _checked_scores(path: Path, frame: Any) -> Any:
-    scores = frame["cg_score"].to_numpy()
+def _checked_scores(path: Path, frame: Any, score_column: str = "cg_score") -> Any:
+    """Finite scores and every row 0..n-1 once; a table written with --sort comes back in row order."""
+    scores = frame[score_column].to_numpy()
     if scores.dtype.kind not in "fiu" or not np.isfinite(scores.astype(float)).all():
-        raise DataFileError(f"{path}: the cg_score column must hold finite numbers.")
-    if not np.array_equal(frame["index"].to_numpy(), np.arange(len(frame))):
-        raise DataFileError(f"{path}: the index column must run 0..n-1 in order, as 'cgscore score' writes it.")
+        raise DataFileError(f"{path}: the {score_column} column must hold finite numbers.")
+    index = frame["index"].to_numpy()
+    if not np.array_equal(index, np.arange(len(frame))):
+        if index.dtype.kind in "iu" and np.array_equal(np.sort(index), np.arange(len(frame))):
+            return frame.iloc[np.argsort(index, kind="stable")].reset_index(drop=True)
+        raise DataFileError(f"{path}: the index column must hold every row 0..n-1 once, as 'cgscore score' and "
+                            "'cgscore diagnose' write it (a --flagged-only file holds only some rows).")
     return frame
 
 

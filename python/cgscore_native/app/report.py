@@ -3,9 +3,10 @@
 The page shows the score distribution of every class, the top-k and bottom-k instances
 (drawn as pictures when the data are images, listed as rows otherwise), a table of suspected
 mislabels (the highest scores, with the label most of their nearest neighbours carry) and the
-duplicate groups the scorer found. For a diagnosis it also shows the suggested relabels and the
-suspicion's distribution with the flag threshold. Plots are drawn with matplotlib's Agg canvas, so no display
-is needed.
+duplicate groups the scorer found. A diagnosis page is a relabel worksheet instead (``worksheet.py``):
+every flagged row, most suspicious first, then the suspicion's distribution with the flag threshold;
+no list ranked by another score. Plots are drawn with matplotlib's Agg canvas, so no display is
+needed; images are drawn as stored (grey levels not inverted) and labels literally (no mathtext).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from .._atomic import atomic_directory
 from .._optional import require
 from .._prepare import conflicting_groups
 from .loaders import Dataset, with_image_size
+from .worksheet import DEFAULT_PAGE_SIZE, write_worksheet
 
 _NEIGHBOURS = 10
 _MAX_FEATURES_SHOWN = 8
@@ -37,6 +39,7 @@ def write_report(
     *,
     top_k: int = 16,
     suspects: int = 25,
+    page_size: int = DEFAULT_PAGE_SIZE,
     force: bool = False,
     title: str = "CG-score report",
     image_size: tuple[int, ...] | None = None,
@@ -48,6 +51,12 @@ def write_report(
     ``suspicion`` column), ``data`` the data set it was computed from, in the same row order, to
     draw or list the instances. A diagnosis adds the suggested relabels and the suspicion's
     distribution with the flag threshold, and its ``given_label`` serves as the label.
+
+    A diagnosis page is a relabel worksheet (``worksheet.py``): every flagged row, most suspicious
+    first, ``page_size`` rows a page, with its name (the table's ID column, e.g. the image's path),
+    given → suggested label, suspicion and image, and ``flagged.csv`` to download; then the
+    suspicion's distribution. A scores page shows the CG-score's distribution, both ends and the
+    suspects ranked by it. ``suspects`` is the length of that list.
     ``image_size=(height, width[, channels])`` draws flat rows as images of that size (as
     ``--image-size`` does; ``loaders.with_image_size`` says which layouts are understood).
     """
@@ -61,11 +70,11 @@ def write_report(
             f"the data have {len(data)} instances but the scores file has {len(frame)} rows; "
             "pass the data the scores were computed from."
         )
-    diagnosis = "suspicion" in frame.columns
-    if diagnosis:
-        frame = frame.assign(label=frame["given_label"])
-        if title == "CG-score report":
-            title = "Label diagnosis report"
+    if isinstance(page_size, bool) or not isinstance(page_size, (int, np.integer)) or page_size < 1:
+        raise ValueError(f"page_size must be a whole number >= 1; got {page_size!r}.")
+    if "suspicion" in frame.columns:
+        return _write_diagnosis_report(frame, Path(out_dir), data, page_size, force,
+                                       "Label diagnosis report" if title == "CG-score report" else title)
     scores = frame["cg_score"].to_numpy(dtype=np.float64)
     labels = frame["label"].to_numpy()
     top = np.argsort(-scores, kind="stable")[:top_k]
@@ -73,10 +82,7 @@ def write_report(
     out_dir = Path(out_dir)
     with atomic_directory(out_dir, force) as tmp, warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # matplotlib font-cache notes on a fresh machine
-        sections = [_summary(frame, data)]
-        if diagnosis:
-            sections += [_relabels(frame, data, suspects, tmp), _suspicion_distribution(frame, tmp)]
-        sections.append(_distribution(scores, labels, tmp))
+        sections = [_summary(frame, data), _distribution(scores, labels, tmp)]
         ends = [("Highest scores (most irregular)", "top_k.png", top),
                 ("Lowest scores (most redundant)", "bottom_k.png", bottom)]
         for heading, png, rows in ends:
@@ -85,8 +91,18 @@ def write_report(
             else:
                 sections.append(_row_section(heading, data, rows, labels, scores))
         sections.append(_suspects(frame, data, suspects))
-        if not diagnosis:
-            sections.append(_duplicates(frame))
+        sections.append(_duplicates(frame))
+        (tmp / "index.html").write_text(_page(title, sections), encoding="utf-8")
+    return out_dir / "index.html"
+
+
+def _write_diagnosis_report(frame, out_dir: Path, data: Dataset | None, page_size: int, force: bool, title: str) -> Path:
+    """The diagnosis page: summary, the relabel worksheet, the suspicion's distribution."""
+    frame = frame.assign(label=frame["given_label"])
+    with atomic_directory(out_dir, force) as tmp, warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # matplotlib font-cache notes on a fresh machine
+        sections = [_summary(frame, data), write_worksheet(frame, data, tmp, page_size),
+                    _suspicion_distribution(frame, tmp)]
         (tmp / "index.html").write_text(_page(title, sections), encoding="utf-8")
     return out_dir / "index.html"
 
@@ -95,14 +111,16 @@ def write_report(
 
 
 def _summary(frame, data: Dataset | None) -> str:
-    scores = frame["cg_score"].to_numpy(dtype=np.float64)
+    diagnosis = "suspicion" in frame.columns
+    scores = None if diagnosis else frame["cg_score"].to_numpy(dtype=np.float64)
     classes, counts = np.unique(frame["label"].to_numpy(), return_counts=True)
     facts = [
         ("instances", f"{len(frame)}"),
         ("classes", f"{classes.size} ({', '.join(f'{_esc(c)}: {m}' for c, m in zip(classes[:20], counts[:20]))}"
                     f"{', ...' if classes.size > 20 else ''})"),
-        ("CG-score", f"min {scores.min():.4g}, median {np.median(scores):.4g}, max {scores.max():.4g}"),
     ]
+    if scores is not None:
+        facts.append(("CG-score", f"min {scores.min():.4g}, median {np.median(scores):.4g}, max {scores.max():.4g}"))
     if "count" in frame.columns:
         facts.append(("repeats per instance", f"{int(frame['count'].max())}"))
     if "is_label_issue" in frame.columns:
@@ -112,10 +130,12 @@ def _summary(frame, data: Dataset | None) -> str:
         facts.append(("data", _esc(data.source) + f" (instance shape {data.X.shape[1:]})"))
     items = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in facts)
     hint = image_size_hint(data.X) if data is not None and not data.is_image else None
+    about = ("<p>Every instance's label is predicted from all the others (leave-one-out kernel regression); "
+             "the flagged ones are predicted to be another class, and the worksheet lists them.</p>" if diagnosis
+             else "<p>High CG-scores mark irregular, hard or mislabeled instances; low ones regular, "
+             "redundant instances, the first to prune.</p>")
     return (f"<h2>Summary</h2><table class='facts'>{items}</table>"
-            + (f"<p class='hint'><b>Images?</b> {_esc(hint)}</p>" if hint else "")
-            + "<p>High CG-scores mark irregular, hard or mislabeled instances; low ones regular, "
-            "redundant instances, the first to prune.</p>")
+            + (f"<p class='hint'><b>Images?</b> {_esc(hint)}</p>" if hint else "") + about)
 
 
 def image_size_hint(X: np.ndarray) -> str | None:
@@ -149,7 +169,7 @@ def _distribution(scores: np.ndarray, labels: np.ndarray, out: Path) -> str:
     ax1 = fig.add_subplot(1, 2, 1)
     groups = [shown[labels == c] for c in shown_classes]
     ax1.boxplot(groups, showfliers=True, flierprops={"markersize": 2})  # upright boxes: every matplotlib
-    ax1.set_xticks(range(1, shown_classes.size + 1), [str(c) for c in shown_classes], rotation=90)
+    ax1.set_xticks(range(1, shown_classes.size + 1), [plain_text(c) for c in shown_classes], rotation=90)
     ax1.set_yscale("log")
     ax1.set_ylabel("CG-score (log scale)")
     ax1.set_xlabel("class")
@@ -167,13 +187,14 @@ def _distribution(scores: np.ndarray, labels: np.ndarray, out: Path) -> str:
 
 
 def _image_section(heading: str, name: str, X: np.ndarray, rows: np.ndarray, labels, scores, out: Path) -> str:
-    _image_grid(X, rows, [f"#{r} '{labels[r]}'\n{scores[r]:.3g}" for r in rows], out / name)
+    _image_grid(X, rows, [f"#{r} {plain_text(labels[r])}\n{scores[r]:.3g}" for r in rows], out / name)
     return (f"<h2>{heading}</h2><p>Each image: row, given label, CG-score.</p>"
             f"<img src='{name}' alt='{_esc(heading)}'>")
 
 
 def _image_grid(X: np.ndarray, rows: np.ndarray, titles: list[str], path: Path) -> None:
     """The instances of ``rows`` as pictures, eight a line, each with its title."""
+    vmin, vmax = (0, 255) if X.dtype == np.uint8 else (min(float(np.min(X)), 0.0), float(np.max(X)))
     cols = min(8, max(1, rows.size))
     lines = int(np.ceil(rows.size / cols))
     fig = _figure((1.5 * cols, 1.75 * lines))
@@ -183,7 +204,7 @@ def _image_grid(X: np.ndarray, rows: np.ndarray, titles: list[str], path: Path) 
         if img.ndim == 3 and img.shape[-1] == 1:
             img = img[..., 0]
         if img.ndim == 2:
-            ax.imshow(img, cmap="gray_r", interpolation="nearest")
+            ax.imshow(img, cmap="gray", vmin=vmin, vmax=vmax if vmax > vmin else vmin + 1, interpolation="nearest")
         else:
             ax.imshow(_as_rgb(img), interpolation="nearest")
         ax.set_title(titles[j], fontsize=8)
@@ -233,30 +254,6 @@ def _suspects(frame, data: Dataset | None, count: int) -> str:
             f"{_NEIGHBOURS} nearest neighbours (cosine) carry another label, it is in bold: "
             "the likeliest mislabels.</p>" if majority is not None else "<p>The highest CG-scores.</p>")
     return "<h2>Suspected mislabels</h2>" + note + _table(head, body)
-
-
-def _relabels(frame, data: Dataset | None, count: int, out: Path) -> str:
-    """The flagged rows, most suspicious first: given label, suggested label and suspicion (as
-    pictures when the data are images, and as a table)."""
-    suspicion = frame["suspicion"].to_numpy(dtype=np.float64)
-    given, suggested = frame["given_label"].to_numpy(), frame["suggested_label"].to_numpy()
-    flagged = np.flatnonzero(frame["is_label_issue"].to_numpy().astype(bool))
-    rows = flagged[np.argsort(-suspicion[flagged], kind="stable")][:count]
-    note = (f"<p>{flagged.size} instance(s) are flagged: their leave-one-out prediction favours another class "
-            "than the given one (suspicion &gt; 0). "
-            + (f"The {rows.size} most suspicious, with the suggested label:</p>" if rows.size else "</p>"))
-    if not rows.size:
-        return "<h2>Suggested relabels</h2>" + note
-    picture = ""
-    if data is not None and data.is_image:
-        titles = [f"#{r} '{given[r]}'→'{suggested[r]}'\n{suspicion[r]:.3g}" for r in rows]
-        _image_grid(data.X, rows, titles, out / "relabels.png")
-        picture = ("<p>Each image: row, given label → suggested label, suspicion.</p>"
-                   "<img src='relabels.png' alt='suggested relabels'>")
-    body = [[str(i + 1), str(r), _esc(given[r]), f"<b>{_esc(suggested[r])}</b>", f"{suspicion[r]:.4g}"]
-            for i, r in enumerate(rows)]
-    return ("<h2>Suggested relabels</h2>" + note + picture
-            + _table(["rank", "row", "given label", "suggested label", "suspicion"], body))
 
 
 def _suspicion_distribution(frame, out: Path) -> str:
@@ -336,13 +333,19 @@ def _esc(value: Any) -> str:
     return html.escape(str(value))
 
 
+def plain_text(value: Any) -> str:
+    """A label as matplotlib draws it literally: ``$`` escaped, so that '$5' is not mathtext."""
+    return str(value).replace("$", r"\$")
+
+
 _CSS = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }
 h1 { font-size: 1.6em; } h2 { margin-top: 1.6em; border-bottom: 1px solid #ddd; }
 table { border-collapse: collapse; font-size: 0.9em; }
 th, td { border: 1px solid #ddd; padding: 3px 8px; text-align: right; }
 th { background: #f4f4f4; } table.facts th { text-align: left; } table.facts td { text-align: left; }
-img { max-width: 100%; }
+img { max-width: 100%; } img.thumb { image-rendering: pixelated; max-width: 192px; height: auto; }
+.pager button { font-size: 0.9em; } #worksheet-table td:nth-child(2) { text-align: left; }
 """
 
 

@@ -32,9 +32,14 @@ def check_destination(path: str | os.PathLike, force: bool, formats: tuple[str, 
         raise ValueError(f"{path}: output type is chosen by extension; use one of {', '.join(formats)}.")
     if path.exists() and not force:
         raise OutputExistsError(f"{path} exists; pass --force to overwrite it.")
-    if not path.absolute().parent.exists():
-        raise FileNotFoundError(f"{path.parent}: the output folder does not exist.")
-    check_writable(path.absolute().parent)
+    # A missing output folder is created when the result is written (as `cgscore report` does);
+    # now the nearest folder that exists must be writable.
+    parent = path.absolute().parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise NotADirectoryError(f"{parent} is a file, so {path} cannot be created in it; choose another output path.")
+    check_writable(parent)
     return path
 
 
@@ -56,6 +61,7 @@ def write_table(frame: Any, path: str | os.PathLike, force: bool = False) -> Pat
     suffix = path.suffix.lower()
     if suffix == ".parquet":
         require("pyarrow", "io", "Writing Parquet files")
+    path.absolute().parent.mkdir(parents=True, exist_ok=True)
     with atomic_file(path, force) as tmp:
         if suffix == ".csv":
             frame.to_csv(tmp, index=False)  # floats are written with repr: they read back bit-exact
