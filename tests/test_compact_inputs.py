@@ -63,6 +63,7 @@ def test_large_tiles_give_the_bits_of_the_float64_values():
     np.testing.assert_allclose(H[:300, :300][off], (u * (np.pi - np.arccos(u)) / (2 * np.pi))[off], rtol=0, atol=2e-15)
 
 
+@pytest.mark.filterwarnings("ignore::cgscore_native.errors.LabelsWarning")  # random pixels, arbitrary labels
 def test_every_entry_point_gives_the_scores_of_the_float64_values():
     X = _pixels(240, 8 * 8 * 3).reshape(240, 8, 8, 3)  # images, as a loader gives them
     labels = np.arange(240) % 3

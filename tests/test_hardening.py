@@ -13,6 +13,10 @@ import cgscore_native as cg
 from cgscore_native.app.loaders import load, load_labels
 from cgscore_native.errors import DataFileError, MemoryBudgetError
 
+# Most cases here run on random features with arbitrary labels, which the diagnosis rightly
+# calls unrelated to the features (LabelsWarning); the cases are about the refusals.
+pytestmark = pytest.mark.filterwarnings("ignore::cgscore_native.errors.LabelsWarning")
+
 
 def test_too_many_threads_is_a_thread_error_not_a_memory_error(rng):
     X, y = rng.normal(size=(40, 5)), np.repeat([0, 1], 20)
@@ -208,3 +212,12 @@ def test_the_diagnosis_does_not_depend_on_numpys_blas_threads():
         single = cg.diagnose(X, y)
     np.testing.assert_array_equal(default.suspicion, single.suspicion)
     np.testing.assert_array_equal(default.margin_by_round, single.margin_by_round)
+
+
+def test_ten_thousand_one_row_classes_are_refused_before_any_fit(rng):
+    # Before: std::bad_alloc from inside the kernel after 112 s.
+    X = rng.normal(size=(20000, 16)).astype(np.float32)
+    y = np.r_[np.arange(10000), np.arange(10000) % 7]
+    with pytest.warns(UserWarning, match="look like a regression target"):
+        with pytest.raises(MemoryBudgetError, match="for the predictions alone|no chunk fits"):
+            cg.diagnose(X, y)

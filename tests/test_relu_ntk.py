@@ -1,4 +1,4 @@
-"""The depth-L ReLU NTK of the native Gram transform (SPEC §8, relu_ntk.hpp) against a 40-digit
+"""The depth-L ReLU NTK of the native Gram transform (docs/math.md, relu_ntk.hpp) against a 40-digit
 evaluation of its recursion (mpmath), on both back ends.
 
 Two kinds of input. Pairs (1, 0)·(cos t, sin t) give the core an exact cosine (and, near ±1, an
