@@ -4,9 +4,6 @@ column is never a feature."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import warnings
 from pathlib import Path
 
@@ -14,6 +11,7 @@ import numpy as np
 import pytest
 
 import cgscore_native as cg
+from _cli_support import run_cli
 from cgscore_native.app.loaders import load, read_diagnosis, read_scores
 from cgscore_native.datasets import load_digits
 from cgscore_native.errors import ScaleWarning
@@ -27,13 +25,6 @@ IMAGES, TRUTH = IMAGES[:240], TRUTH[:240]
 GIVEN = TRUTH.copy()
 MOVED = np.arange(3, 240, 20)  # 12 images put into a wrong class folder
 GIVEN[MOVED] = (GIVEN[MOVED] + 3) % 10
-
-
-def run_cli(*args: str | os.PathLike) -> subprocess.CompletedProcess:
-    env = dict(os.environ, OMP_NUM_THREADS="1")
-    env.pop("CGSCORE_DEBUG", None)
-    return subprocess.run([sys.executable, "-m", "cgscore_native.app.cli", *map(str, args)],
-                          capture_output=True, text=True, env=env, timeout=300)
 
 
 @pytest.fixture(scope="module")

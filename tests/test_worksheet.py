@@ -6,15 +6,14 @@ headless and screenshotted)."""
 from __future__ import annotations
 
 import html.parser
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from _cli_support import run_cli
 from cgscore_native.app.loaders import load, read_diagnosis
 from cgscore_native.app.report import write_report
 from cgscore_native.datasets import load_digits
@@ -28,13 +27,6 @@ IMAGES, TRUTH = IMAGES[:300], TRUTH[:300]
 GIVEN = TRUTH.copy()
 MOVED = np.arange(1, 300, 10)  # 30 images in a wrong folder
 GIVEN[MOVED] = (GIVEN[MOVED] + 4) % 10
-
-
-def run_cli(*args: str | os.PathLike) -> subprocess.CompletedProcess:
-    env = dict(os.environ, OMP_NUM_THREADS="1")
-    env.pop("CGSCORE_DEBUG", None)
-    return subprocess.run([sys.executable, "-m", "cgscore_native.app.cli", *map(str, args)],
-                          capture_output=True, text=True, env=env, timeout=300)
 
 
 @pytest.fixture(scope="module")

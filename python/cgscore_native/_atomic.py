@@ -158,7 +158,7 @@ def _swap_in(new: Path, path: Path) -> None:
     if not path.exists():
         os.replace(new, path)
         return
-    old = _create(lambda name: None if not name.exists() else _raise_exists(name), path, ".old")
+    old = _create(_refuse_existing, path, ".old")  # a free name; os.rename then takes it
     os.rename(path, old)
     try:
         os.replace(new, path)
@@ -168,5 +168,6 @@ def _swap_in(new: Path, path: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def _raise_exists(name: Path) -> None:
-    raise FileExistsError(name)
+def _refuse_existing(name: Path) -> None:
+    if name.exists():
+        raise FileExistsError(name)

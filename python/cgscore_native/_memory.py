@@ -10,6 +10,7 @@ results, and on a cluster the rows sent to each worker.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from typing import Any
@@ -110,10 +111,11 @@ def gram_allocation_bytes(n: int) -> int:
     return 8 * n * n
 
 
-def fits_allocation(n: int) -> bool:
-    """Whether a problem of n rows can allocate its n×n buffer on this machine."""
+def allocatable_rows() -> int:
+    """The largest n whose n×n buffer this machine lets one allocation have (read once per plan,
+    not per bisection step); unbounded when the kernel does not limit allocations."""
     cap = allocation_limit_bytes()
-    return cap is None or gram_allocation_bytes(n) <= cap
+    return 2**62 if cap is None else math.isqrt(cap // 8)
 
 
 def gram_buffer_bytes(n: int) -> int:
@@ -206,7 +208,7 @@ def check_run_fits(
     extra = sum(extras.values())
     need = run_peak_bytes(n_rows, d, largest_problem, k, n_threads, extra, row_bytes)
     if limit is None or need <= limit:
-        if use_available and not fits_allocation(largest_problem):
+        if use_available and largest_problem > allocatable_rows():
             cap = allocation_limit_bytes() or 0
             fitting = _largest_fitting_problem(n_rows, d, k, n_threads, (limit or cap) - extra, row_bytes)
             raise MemoryBudgetError(
@@ -284,7 +286,7 @@ def plan_chunk_size(
     """The chunk size: the user's, or None (whole data) when that fits, else the largest that fits
     (here, or with a client on the workers: their memory limit and the user's budget).
     ``plan_bytes``: what this process holds for the predictions, whole data and chunked. Here the
-    n×n buffer must also be allocatable (``fits_allocation``); on a cluster the workers decide."""
+    n×n buffer must also be allocatable (``allocatable_rows``); on a cluster the workers decide."""
     if chunk_size is not None:
         if isinstance(chunk_size, bool) or int(chunk_size) != chunk_size or chunk_size < 2:
             raise ValueError(f"chunk_size must be a whole number >= 2 or None; got {chunk_size}.")
@@ -299,10 +301,12 @@ def plan_chunk_size(
     else:
         limit = None if limit is None else limit - itemsize * n * d - 8 * n  # each worker holds the rows sent to it
 
+    most_rows = n if client is not None else allocatable_rows()
+
     def fits(rows: int) -> bool:
         plan = 0 if client is not None else plan_bytes[0] if rows >= n else plan_bytes[1]
-        return (limit is None or run_peak_bytes(n, d, rows, K, threads, row_bytes=itemsize) + plan <= limit) and \
-            (client is not None or fits_allocation(rows))
+        return rows <= most_rows and (limit is None or run_peak_bytes(n, d, rows, K, threads, row_bytes=itemsize)
+                                      + plan <= limit)
 
     if fits(n):
         return None
@@ -358,9 +362,8 @@ def format_size(nbytes: int) -> str:
 def _largest_fitting_problem(n_rows: int, d: int, k: int, n_threads: int, limit: int, row_bytes: int = 8) -> int:
     if limit <= 0:
         return 0
-    fits = lambda size: (run_peak_bytes(n_rows, d, size, k, n_threads, row_bytes=row_bytes) <= limit  # noqa: E731
-                         and fits_allocation(size))
-    return largest_fitting(fits, max(n_rows, 1))
+    fits = lambda size: run_peak_bytes(n_rows, d, size, k, n_threads, row_bytes=row_bytes) <= limit  # noqa: E731
+    return largest_fitting(fits, min(max(n_rows, 1), allocatable_rows()))
 
 
 def check_plan_fits(plan: int, memory_limit: Any, n: int, K: int, reps: int, rounds: int) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import os
+import unicodedata
 import warnings
 from typing import Any
 
@@ -185,8 +186,6 @@ def _warn_lookalike_classes(classes: np.ndarray) -> None:
     """Warn when distinct classes print alike: text equal after Unicode normalization or
     stripping spaces ('é' composed and decomposed; 'cat' and 'cat '), or floats equal to 12 significant digits
     (0.1 + 0.2 and 0.3). They stay separate classes, as given."""
-    import unicodedata
-
     if classes.dtype.kind in "US" or classes.dtype == object:
         key = [unicodedata.normalize("NFC", str(c)).strip() for c in classes]
     elif classes.dtype.kind == "f":
