@@ -20,8 +20,9 @@ import numpy as np
 
 from ._aggregate import aggregate, plain
 from ._execute import call_interruptibly, run_problems
-from ._kernel import KernelOptions, numerics, run_kernel, singular_error_in_rows
+from ._kernel import KernelOptions, run_kernel, singular_error_in_rows
 from ._memory import check_memory, plan_bytes
+from ._numerics import numerics
 from ._plan import plan_problems, plan_size
 from ._prepare import (
     DEFAULT_RIDGE,
