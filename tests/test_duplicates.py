@@ -86,7 +86,7 @@ def test_near_duplicates_are_reported_as_ill_conditioned(rng):
 
 
 def test_singular_error_is_reported_in_user_rows(rng):
-    from cgscore_native._kernel import singular_error_in_rows
+    from cgscore_native._duplicates import singular_error_in_rows
     from cgscore_native._prepare import UnitRows
 
     X = rng.normal(size=(8, 3))
@@ -140,9 +140,9 @@ def test_rows_one_ulp_apart_across_a_grid_boundary_are_duplicates(straddling_dat
 
 def escaping_detection(monkeypatch):
     """Duplicates that the grid check misses (as any finite grid can): found only by the factorization."""
-    from cgscore_native import _prepare, api
+    from cgscore_native import _prepare
 
-    monkeypatch.setattr(api, "prepare_features", lambda X, threads=0: (_prepare.prepare_features(X, threads)[0], []))
+    monkeypatch.setattr(_prepare, "duplicate_groups", lambda data, hashes: [])
 
 
 def test_a_failed_factorization_under_the_ridge_policy_is_a_duplicate_finding(straddling_data, monkeypatch):

@@ -1,17 +1,18 @@
-"""The one call of the native kernel, per binary problem, and its errors in the user's row numbers."""
+"""The one call of the native kernel, per binary problem, its errors in the user's row numbers
+(``_duplicates.singular_error_in_rows``) and the retry of a near-copy's failure."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
 from . import _core
 from ._blas import ensure_blas
+from ._duplicates import retry_near_duplicate, singular_error_in_rows
 from ._plan import Problem
 from ._prepare import UnitRows
-from .errors import SingularGramError
 
 # Below this many rows a problem is done before a second thread pays for itself
 # (measured on 2 cores: n = 256 takes 2.6 ms on one thread, 4.9 ms on two). Scores are
@@ -75,21 +76,12 @@ def run_kernel(data: UnitRows, Y: np.ndarray, options: KernelOptions, first_scor
 def score_problem(data: UnitRows, problem: Problem, options: KernelOptions, labels: Any = None) -> ProblemOutcome:
     """Score one problem; a singular Gram matrix is reported with the user's row numbers."""
     rows = problem.rows
-    ridge = options.ridge
-    pair: tuple[int, ...] = ()
-    try:
-        out = run_kernel(data.take(rows), problem.label_vector(), options, first_scored=problem.first_scored)
-    except SingularGramError as exc:
-        error = singular_error_in_rows(exc, data, rows, what=_describe(problem, labels))
-        if not (options.fallback_ridge > 0 and options.ridge == 0 and len(error.rows) == 2):
-            raise error from None
-        ridge, pair = options.fallback_ridge, error.rows
-        retry = KernelOptions(ridge=ridge, subterms=options.subterms, n_threads=options.n_threads,
-                              kernel_depth=options.kernel_depth)
-        try:
-            out = run_kernel(data.take(rows), problem.label_vector(), retry, first_scored=problem.first_scored)
-        except SingularGramError as again:
-            raise singular_error_in_rows(again, data, rows, what=_describe(problem, labels)) from None
+    out, ridge, pair = retry_near_duplicate(
+        lambda lam: run_kernel(data.take(rows), problem.label_vector(), replace(options, ridge=lam, fallback_ridge=0.0),
+                               first_scored=problem.first_scored),
+        options.ridge, options.fallback_ridge,
+        lambda exc: singular_error_in_rows(exc, data, rows, what=_describe(problem, labels)),
+    )
     subterms = None
     if options.subterms:
         subterms = {name: out[name][:, 0].copy() for name in SUBTERMS}
@@ -110,27 +102,3 @@ def _describe(problem: Problem, labels: Any) -> str:
     label = labels[problem.class_index] if labels is not None else problem.class_index
     label = label.item() if isinstance(label, np.generic) else label
     return f"the problem of class {label!r} (repeat {problem.repeat})"
-
-
-def singular_error_in_rows(exc: SingularGramError, data: UnitRows, rows: np.ndarray, what: str) -> SingularGramError:
-    """Name the failing row and its closest neighbour in the problem, and the way out."""
-    local = exc.pivot_index
-    if not 0 <= local < rows.size:
-        return exc
-    row = int(rows[local])
-    # The pivot fails because this row is (nearly) spanned by the rows before it;
-    # the most similar earlier row is the likely near-copy.
-    earlier = rows[:local]
-    culprit = [row]
-    detail = ""
-    if earlier.size:
-        cosines = data.normalized(earlier) @ data.normalized(np.array([row]))[0]
-        best = int(np.argmax(cosines))
-        culprit = sorted([row, int(earlier[best])])
-        detail = f" Row {row} has cosine similarity {cosines[best]:.15f} with row {int(earlier[best])}."
-    message = (
-        f"The NTK Gram matrix of {what} is singular to working precision at row {row} "
-        f"(pivot {exc.pivot_value:.3g}).{detail} Near-duplicate rows cause this: remove them, or "
-        "pass duplicates='ridge' with a larger ridge (e.g. ridge=1e-4) to regularize."
-    )
-    return SingularGramError(message, exc.pivot_index, exc.pivot_value, rows=culprit)

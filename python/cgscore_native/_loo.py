@@ -30,7 +30,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._blas import product
-from ._kernel import KernelOptions, run_kernel, singular_error_in_rows
+from ._duplicates import singular_error_in_rows
+from ._kernel import KernelOptions, run_kernel
 from ._kernels import cross_gram
 from ._prepare import UnitRows
 from .errors import SingularGramError

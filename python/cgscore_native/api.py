@@ -19,22 +19,24 @@ from typing import Any
 import numpy as np
 
 from ._aggregate import aggregate, plain
-from ._execute import call_interruptibly, run_problems
-from ._kernel import KernelOptions, run_kernel, singular_error_in_rows
-from ._memory import check_memory, plan_bytes
-from ._numerics import numerics
-from ._plan import plan_problems, plan_size
-from ._prepare import (
+from ._duplicates import (
     DEFAULT_RIDGE,
     DuplicatePolicy,
     conflicting_groups,
     duplicate_policy,
     fallback_ridge,
     merge_groups,
-    near_duplicate_error,
-    prepare_features,
+    policy_error,
+    retry_near_duplicate,
+    singular_error_in_rows,
     warn_near_duplicates,
 )
+from ._execute import call_interruptibly, run_problems
+from ._kernel import KernelOptions, run_kernel
+from ._memory import check_memory, plan_bytes
+from ._numerics import numerics
+from ._plan import plan_problems, plan_size
+from ._prepare import prepare_features
 from ._table_input import input_index
 from ._validate import (
     as_label_codes,
@@ -180,9 +182,7 @@ def score(
             data, problems, options, labels=classes, checkpoint=store, client=client, progress=progress
         )
     except SingularGramError as exc:
-        if duplicates == "raise" and used_ridge == 0 and len(exc.rows) == 2:
-            raise near_duplicate_error(exc.rows) from None
-        raise
+        raise policy_error(exc, duplicates, used_ridge) from None
     finally:
         if store is not None:
             store.close()
@@ -274,22 +274,16 @@ def cg_score_binary(
     data, groups = prepare_features(to_kernel_rows(Xa), threads)
     del Xa
     used_ridge = duplicate_policy(groups, conflicting_groups(groups, Y), duplicates, ridge)
+    retry = fallback_ridge(duplicates, ridge, used_ridge)
     try:
-        out = call_interruptibly(run_kernel, data, Y, KernelOptions(ridge=used_ridge, n_threads=threads))
+        out, _, pair = retry_near_duplicate(
+            lambda lam: call_interruptibly(run_kernel, data, Y, KernelOptions(ridge=lam, n_threads=threads)),
+            used_ridge, retry, lambda exc: singular_error_in_rows(exc, data, np.arange(n), what="the binary problem"),
+        )
     except SingularGramError as exc:
-        error = singular_error_in_rows(exc, data, np.arange(n), what="the binary problem")
-        if used_ridge != 0 or len(error.rows) != 2:
-            raise error from None
-        if duplicates == "raise":
-            raise near_duplicate_error(error.rows) from None
-        retry = fallback_ridge(duplicates, ridge, used_ridge)
-        if retry == 0:
-            raise error from None
-        warn_near_duplicates([error.rows], retry)  # duplicates the grid check missed
-        try:
-            out = call_interruptibly(run_kernel, data, Y, KernelOptions(ridge=retry, n_threads=threads))
-        except SingularGramError as again:
-            raise singular_error_in_rows(again, data, np.arange(n), what="the binary problem") from None
+        raise policy_error(exc, duplicates, used_ridge) from None
+    if pair:  # a duplicate the grid check missed
+        warn_near_duplicates([pair], retry)
     scores: np.ndarray = out["scores"]
     return scores if Y.ndim == 2 else scores[:, 0]
 

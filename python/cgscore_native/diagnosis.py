@@ -13,13 +13,13 @@ rows leave-one-out, set-aside rows by prediction).
 from __future__ import annotations
 
 import os
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from ._duplicates import DEFAULT_RIDGE, diagnosis_ridges, retry_near_duplicate, warn_near_duplicates
 from ._execute import run_tasks
 from ._guards import check_table_scale, warn_noise_near_random, warn_regression_target
 from ._kernel_choice import resolve_kernel  # kernel= (issue 18)
@@ -27,7 +27,7 @@ from ._kernels import parse_kernel  # kernel= (issue 18)
 from ._loo import LooTask, margins, run_task, signed_targets
 from ._memory import check_memory, check_plan_fits, diagnosis_plan_bytes, plan_chunk_size
 from ._plan import stratified_chunks
-from ._prepare import DEFAULT_RIDGE, UnitRows, prepare_features
+from ._prepare import UnitRows, prepare_features
 from ._progress import StagedBar, progress_bar
 from ._ridge_search import RIDGE_GRID, search_grid
 from ._table_input import split_input
@@ -42,13 +42,12 @@ from ._validate import (
     default_threads,
     feature_array,
     feature_shape,
-    format_rows,
     kernel_dtype,
     to_kernel_rows,
 )
 from .checkpoint import Checkpoint, TaskArrays, fingerprint, run_entropy
 from .diagnosis_result import Diagnosis
-from .errors import DuplicatesWarning, SingularGramError
+from .errors import SingularGramError
 
 # The defaults, by measurement: bench/diagnosis/README.md, "The defaults" (run.py --tune).
 # One round setting aside as many rows as the estimated noise rate is as good as two on digits
@@ -204,16 +203,7 @@ def diagnose(
 
     data, groups = prepare_features(to_kernel_rows(Xa), threads)
     del Xa
-    if groups:
-        grid = [lam for lam in grid if lam > 0] or [DEFAULT_RIDGE]
-        listing = "; ".join(format_rows(g) for g in groups[:5]) + ("; ..." if len(groups) > 5 else "")
-        warnings.warn(
-            f"{len(groups)} group(s) of rows are equal after normalization (rows {listing}); their Gram matrix "
-            f"is singular, so ridge 0 is replaced by {DEFAULT_RIDGE:g} (also for cg_score).",
-            DuplicatesWarning,
-            stacklevel=2,
-        )
-    cg_ridge = DEFAULT_RIDGE if groups else 0.0
+    grid, cg_ridge = diagnosis_ridges(groups, grid)
     used_kernel, grid, choice = resolve_kernel(kernel_spec, grid, not isinstance(ridge, str), data, codes, K, threads)
     params: dict[str, Any] = {
         "kernel": used_kernel.name,
@@ -349,12 +339,11 @@ class _Runner:
         at_cg = first.get(cg_ridge) if self.depth == 0 else None
         if at_cg is None:
             self.bar.stage(f"CG-score at λ = {cg_ridge:g}", len(part0), later)
-            try:
-                at_cg = self.round0(cg_ridge, part0, depth=0)
-            except SingularGramError as exc:  # near-copies the duplicate check does not catch
-                cg_ridge = DEFAULT_RIDGE
-                warnings.warn(f"{exc} cg_score uses ridge {cg_ridge:g} instead.", DuplicatesWarning, stacklevel=3)
-                at_cg = self.round0(cg_ridge, part0, depth=0)
+            fits, cg_ridge, pair = retry_near_duplicate(  # near-copies the duplicate check does not catch
+                lambda lam: self.round0(lam, part0, depth=0), cg_ridge, DEFAULT_RIDGE, lambda exc: exc)
+            at_cg = fits
+            if pair:
+                warn_near_duplicates([pair], cg_ridge, stacklevel=4, then="cg_score uses ridge {ridge:g} instead")
         cg = np.zeros(n)
         for o in at_cg[:len(part0)]:
             cg[o["rows"]] = o["cg"]

@@ -21,8 +21,8 @@ from typing import Any
 import numpy as np
 
 from .._atomic import atomic_directory
+from .._duplicates import conflicting_groups
 from .._optional import require
-from .._prepare import conflicting_groups
 from .loaders import Dataset, with_image_size
 from .worksheet import DEFAULT_PAGE_SIZE, write_worksheet
 
