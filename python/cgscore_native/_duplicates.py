@@ -138,14 +138,11 @@ def duplicate_policy(
 ) -> float:
     """The ridge ``score`` and ``cg_score_binary`` use; raises or warns as the policy says.
 
-    An explicit ``ridge`` (a number) is always used, duplicates or not; ``None`` means
+    ``duplicates`` and ``ridge`` are checked (``_validate``'s argument rules). An explicit
+    ``ridge`` (a number) is always used, duplicates or not; ``None`` means
     DEFAULT_RIDGE when duplicates exist, else 0. ``describe_labels(rows)``, when given, names
     the labels of a conflicting group in the message.
     """
-    if duplicates not in ("ridge", "raise"):
-        raise ValueError(f"duplicates must be 'ridge' or 'raise'; got {duplicates!r}.")
-    if ridge is not None and not (isinstance(ridge, (int, float, np.number)) and np.isfinite(ridge) and ridge >= 0):
-        raise ValueError(f"ridge must be a number >= 0 (or None for the default); got {ridge!r}.")
     if not groups:
         return 0.0 if ridge is None else float(ridge)
     summary = f"{len(groups)} group(s) of rows are equal after normalization (rows {_listing(groups)})"

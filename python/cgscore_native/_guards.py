@@ -84,11 +84,11 @@ def column_scales(X: np.ndarray, block: int = 4096) -> np.ndarray:
     return np.sqrt(total / max(X.shape[0], 1))
 
 
-def check_table_scale(X: np.ndarray, names: Sequence[str] | None, standardize: bool) -> np.ndarray:
+def check_table_scale(X: np.ndarray, names: Sequence[str] | None, standardize: bool, stacklevel: int = 4) -> np.ndarray:
     """X standardized when asked (a table only); else X, with a ScaleWarning when its columns are unscaled."""
     if standardize:
         return standardized(X)
-    warn_unscaled(X, names, stacklevel=4)
+    warn_unscaled(X, names, stacklevel=stacklevel)
     return X
 
 

@@ -16,7 +16,7 @@ import re
 from typing import Any
 
 from ._plan import largest_fitting
-from ._validate import default_threads
+from ._validate import check_chunk_size, default_threads
 from .errors import MemoryBudgetError
 
 GIB = 1024**3
@@ -287,10 +287,9 @@ def plan_chunk_size(
     (here, or with a client on the workers: their memory limit and the user's budget).
     ``plan_bytes``: what this process holds for the predictions, whole data and chunked. Here the
     n×n buffer must also be allocatable (``allocatable_rows``); on a cluster the workers decide."""
+    chunk_size = check_chunk_size(chunk_size, 2)  # the one rule (_validate)
     if chunk_size is not None:
-        if isinstance(chunk_size, bool) or int(chunk_size) != chunk_size or chunk_size < 2:
-            raise ValueError(f"chunk_size must be a whole number >= 2 or None; got {chunk_size}.")
-        return None if chunk_size >= n else int(chunk_size)
+        return None if chunk_size >= n else chunk_size
     if client is None:
         limit, _ = memory_budget(memory_limit)
     else:

@@ -21,6 +21,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ._validate import check_count, check_seed
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -69,11 +71,8 @@ class Problem:
 
 def resolve_seed(seed: int | None) -> int:
     """The entropy used for the run: the user's seed, or fresh OS entropy when None."""
-    if seed is None:
-        return secrets.randbits(128)  # as much entropy as np.random.SeedSequence() draws
-    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative whole number or None; got {seed!r}.")
-    return int(seed)
+    checked = check_seed(seed)
+    return secrets.randbits(128) if checked is None else checked  # as much entropy as np.random.SeedSequence() draws
 
 
 def task_rng(entropy: int, *key: int) -> np.random.Generator:
@@ -108,9 +107,7 @@ def largest_fitting(fits: Callable[[int], bool], upper: int) -> int:
 
 def check_chunk_size(chunk_size: Any, n_classes_others: list[int], ratio: float) -> int:
     """Validate chunk_size: a whole number large enough for one positive plus its negatives."""
-    if isinstance(chunk_size, (bool, np.bool_)) or not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
-        raise ValueError(f"chunk_size must be a whole number >= 1 (rows per binary problem) or None; got {chunk_size!r}.")
-    k = int(chunk_size)
+    k = check_count(chunk_size, "chunk_size", 1, none=True, unit=" (rows per binary problem)")  # the one rule
     need = max(1 + negative_count(1, others, ratio) for others in n_classes_others)
     if k < need:
         raise ValueError(

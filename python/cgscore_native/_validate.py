@@ -1,6 +1,9 @@
 """Input checks: features to the matrix the kernel reads (float64, float32 or uint8), labels to class codes or to ±1 columns.
 
-Every error says what is wrong and what to change, and names offending rows.
+``read_input`` is the one input step of every entry point (an ``InputStep``: shape, kernel dtype,
+copy bytes, label classes, codes and values); ``SCORE_ARGUMENTS``, ``BINARY_ARGUMENTS`` and
+``DIAGNOSE_ARGUMENTS`` declare every argument's rule, applied by ``check_arguments``. Every error
+says what is wrong and what to change, and names offending rows.
 """
 
 from __future__ import annotations
@@ -9,10 +12,14 @@ import math
 import os
 import unicodedata
 import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from ._guards import check_table_scale, warn_regression_target
+from ._table_input import SplitInput, input_index, split_input
 from .errors import LookalikeLabelsWarning
 
 _MAX_LISTED = 10
@@ -151,6 +158,11 @@ def reject_bad_rows(bad: np.ndarray, zero: np.ndarray) -> None:
 
 def as_label_codes(labels: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Return (classes, codes): the sorted distinct labels and each row's class index."""
+    return class_codes(label_array(labels, n))
+
+
+def label_array(labels: Any, n: int) -> np.ndarray:
+    """The labels as a 1-D array of n entries (torch, pandas and sequences alike), none missing."""
     if hasattr(labels, "detach") and hasattr(labels, "cpu"):
         labels = labels.detach().cpu().numpy()
     elif hasattr(labels, "to_numpy"):
@@ -167,6 +179,11 @@ def as_label_codes(labels: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
     if arr.shape[0] != n:
         raise ValueError(f"labels has {arr.shape[0]} entries but X has {n} instances. Give one label per instance.")
     _reject_missing_labels(missing_labels(arr))
+    return arr
+
+
+def class_codes(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(classes, codes) of a ``label_array``: at least two classes, not a feature column by mistake."""
     _reject_feature_as_labels(arr)
     try:
         classes, codes = np.unique(arr, return_inverse=True)
@@ -200,7 +217,7 @@ def _warn_lookalike_classes(classes: np.ndarray) -> None:
         shown = "; ".join(" and ".join(ascii(c.item() if hasattr(c, "item") else c) for c in g) for g in alike[:3])
         warnings.warn(f"labels {shown} are different classes that print alike (Unicode forms, spaces or "
                       "rounding); they are kept apart. Normalize the labels if they mean one class.",
-                      LookalikeLabelsWarning, stacklevel=3)
+                      LookalikeLabelsWarning, stacklevel=4)
 
 
 def missing_labels(arr: np.ndarray) -> np.ndarray:
@@ -262,11 +279,11 @@ def as_signed_labels(y: Any, n: int) -> np.ndarray:
     return arr.astype(np.float64)
 
 
-def check_protocol_args(ratio: float, repeats: int) -> None:
-    if not np.isfinite(ratio) or ratio <= 0:
+def check_ratio(ratio: Any) -> float:
+    if isinstance(ratio, bool) or not isinstance(ratio, (int, float, np.integer, np.floating)) \
+            or not np.isfinite(ratio) or ratio <= 0:
         raise ValueError(f"ratio must be a positive number (negatives per positive); got {ratio}.")
-    if isinstance(repeats, bool) or int(repeats) != repeats or repeats < 1:
-        raise ValueError(f"repeats must be a whole number >= 1; got {repeats}.")
+    return float(ratio)
 
 
 def thread_limit() -> int:
@@ -289,25 +306,33 @@ def check_threads(n_threads: int | None) -> int:
     limit = thread_limit()
     if n_threads is None:
         return 0 if default_threads() < limit else limit
-    if isinstance(n_threads, bool) or int(n_threads) != n_threads or n_threads < 1:
-        raise ValueError(f"n_threads must be a whole number >= 1 or None; got {n_threads}.")
+    n_threads = check_count(n_threads, "n_threads", minimum=1, none=True)
     if n_threads > limit:
         raise ValueError(f"n_threads={n_threads} is more than the {limit} threads a call may use on this machine "
                          f"({os.cpu_count()} cores); pass at most {limit}, or None for one per core.")
-    return int(n_threads)
+    return n_threads
 
 
-def check_count(value, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be a whole number >= {minimum}; got {value!r}.")
+def check_count(value: Any, name: str, minimum: int, none: bool = False, unit: str = "") -> int:
+    """The one rule for whole-number arguments (repeats, rounds, n_threads, chunk_size): an int
+    (Python's or NumPy's, not a bool) of at least ``minimum``. ``none``: None is allowed too (the
+    caller handles it); ``unit`` says what the number counts, in the message."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name} must be a whole number >= {minimum}{unit}{' or None' if none else ''}; got {value!r}.")
     return int(value)
+
+
+def check_chunk_size(chunk_size: Any, minimum: int, unit: str = "") -> int | None:
+    """chunk_size: None, or a whole number of rows of at least ``minimum``."""
+    return None if chunk_size is None else check_count(chunk_size, "chunk_size", minimum, none=True, unit=unit)
 
 
 # Past this the predictions (of scale ~1/λ) drown in the rounding of F = Y − A/D.
 MAX_RIDGE = 1e6
 
 
-def check_ridge(ridge, grid) -> list[float]:
+def check_ridge(ridge: Any, grid: Any) -> list[float]:
+    """diagnose's ridge and ridge_grid: the λ it may use, sorted (one for a given number)."""
     if isinstance(ridge, str):
         if ridge != "auto":
             raise ValueError(f"ridge must be 'auto' or a number >= 0; got {ridge!r}.")
@@ -328,7 +353,7 @@ def check_ridge(ridge, grid) -> list[float]:
     return [float(ridge)]
 
 
-def check_set_aside(set_aside) -> float | None:
+def check_set_aside(set_aside: Any) -> float | None:
     if isinstance(set_aside, str):
         if set_aside != "auto":
             raise ValueError(f"set_aside must be 'auto' or a share in [0, 1); got {set_aside!r}.")
@@ -361,3 +386,162 @@ def check_chunk_classes(codes: np.ndarray, classes: np.ndarray, chunk: int, chos
         f"{per_chunk} row(s) per chunk, too few to predict its rows (at least {MIN_CLASS_ROWS_PER_CHUNK}). Use "
         f"chunk_size >= {needed}{' with a larger memory_limit' if chosen else ''}, or merge or drop that class."
     )
+
+
+def check_seed(seed: Any) -> int | None:
+    """seed: None (fresh entropy) or a non-negative whole number."""
+    if seed is None:
+        return None
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a non-negative whole number or None; got {seed!r}.")
+    return int(seed)
+
+
+def check_optional_ridge(ridge: Any) -> float | None:
+    """score's ridge: None (the duplicate policy decides) or a number >= 0, always used."""
+    if ridge is not None and not (isinstance(ridge, (int, float, np.number)) and np.isfinite(ridge) and ridge >= 0):
+        raise ValueError(f"ridge must be a number >= 0 (or None for the default); got {ridge!r}.")
+    return None if ridge is None else float(ridge)
+
+
+def _one_of(name: str, *options: str) -> Callable[[Any], str]:
+    def rule(value: Any) -> str:
+        if not isinstance(value, str) or value not in options:
+            raise ValueError(f"{name} must be {' or '.join(repr(o) for o in options)}; got {value!r}.")
+        return value
+    return rule
+
+
+def _memory_limit(limit: Any) -> Any:
+    from ._memory import parse_memory_limit  # the size grammar is the planner's
+
+    parse_memory_limit(limit)
+    return limit
+
+
+def _client(client: Any) -> Any:
+    if client is not None:
+        from ._dask import check_client
+
+        check_client(client)
+    return client
+
+
+def _kernel(kernel: Any) -> Any:
+    from ._kernels import parse_kernel
+
+    return parse_kernel(kernel)  # None: "auto"
+
+
+# Every argument's rule, declared once, in scikit-learn's parameter-constraint style: each entry
+# point's table names the arguments it takes, and ``check_arguments`` applies the rules (in the
+# table's order) before any data is read, so an argument has one rule and one message everywhere.
+# A rule returns the value as the run uses it.
+Rule = Callable[[Any], Any]
+
+SCORE_ARGUMENTS: dict[str, Rule] = {
+    "ratio": check_ratio,
+    "repeats": lambda v: check_count(v, "repeats", minimum=1),
+    "n_threads": check_threads,
+    "client": _client,
+    "duplicates": _one_of("duplicates", "ridge", "raise"),
+    "ridge": check_optional_ridge,
+    "chunk_size": lambda v: check_chunk_size(v, 1, unit=" (rows per binary problem)"),
+    "memory_limit": _memory_limit,
+    "seed": check_seed,
+}
+
+BINARY_ARGUMENTS: dict[str, Rule] = {
+    name: SCORE_ARGUMENTS[name] for name in ("n_threads", "duplicates", "ridge", "memory_limit")
+}
+
+DIAGNOSE_ARGUMENTS: dict[str, Rule] = {
+    "n_threads": check_threads,
+    "rounds": lambda v: check_count(v, "rounds", minimum=0),
+    "ridge": lambda v: check_ridge(*v),  # (ridge, ridge_grid) → the λ it may use
+    "kernel": _kernel,
+    "set_aside": check_set_aside,
+    "ridge_search": _one_of("ridge_search", "climb", "grid"),
+    "client": _client,
+    "repeats": lambda v: None if v is None else check_count(v, "repeats", minimum=1),
+    "chunk_size": lambda v: check_chunk_size(v, 2),
+    "memory_limit": _memory_limit,
+    "seed": check_seed,
+}
+
+
+def check_arguments(rules: dict[str, Rule], **values: Any) -> dict[str, Any]:
+    """The arguments as the run uses them, each checked by its rule, in the order of ``rules``."""
+    return {name: rule(values[name]) for name, rule in rules.items()}
+
+
+# -- the one input step --
+
+@dataclass
+class InputStep:
+    """X and the labels as every entry point reads them, before anything large exists: the checked
+    (not converted) features with what the memory check needs, and the labels converted once.
+
+    ``kernel_rows()`` hands the features to the next stage (``_prepare.prepare_features``) in
+    the type the kernel reads, making at most the one copy counted in ``copy_bytes``."""
+
+    features: np.ndarray | None  # a feature_array; None once handed over by kernel_rows()
+    n: int
+    d: int  # features per instance, once flattened
+    kernel_dtype: np.dtype  # the type the kernel reads X in
+    copy_bytes: int  # what kernel_rows() allocates (0: X is read in place)
+    labels: np.ndarray  # class labels as given, 1-D; or the ±1 targets, (n,) or (n, k) (binary)
+    classes: np.ndarray | None = None  # the sorted distinct labels (class labels only)
+    codes: np.ndarray | None = None  # each row's index into classes (class labels only)
+    index: Any = None  # a DataFrame's or Series' row index, else None
+    feature_names: list[str] | None = None  # a DataFrame's feature columns
+
+    @property
+    def itemsize(self) -> int:
+        """Bytes per entry of X as the kernel reads it."""
+        return self.kernel_dtype.itemsize
+
+    @property
+    def class_labels(self) -> tuple[np.ndarray, np.ndarray]:
+        """(classes, codes) of class labels."""
+        if self.classes is None or self.codes is None:
+            raise TypeError("this input holds ±1 targets, not class labels.")
+        return self.classes, self.codes
+
+    def kernel_rows(self) -> np.ndarray:
+        """The features as the C-contiguous (n, d) matrix the kernel reads (``to_kernel_rows``). The
+        step lets go of the unconverted array, so that a copy made here is the only one it keeps."""
+        if self.features is None:
+            raise RuntimeError("the features were already handed to the kernel.")
+        rows, self.features = to_kernel_rows(self.features), None
+        return rows
+
+
+def read_input(X: Any, labels: Any, *, binary: bool = False, label_column: str | None = None,
+               drop: Sequence[str] | None = None, standardize: bool | None = None) -> InputStep:
+    """The input step of ``score``, ``cg_score_binary`` and ``diagnose``, the first thing each calls.
+
+    ``binary``: ``labels`` are ±1 targets (``cg_score_binary``), else class labels.
+    ``standardize`` not None (``diagnose``): a DataFrame's columns may hold the labels
+    (``label_column``, or ``labels`` naming a column) and ``drop`` leaves columns out; the table
+    is standardized when True, and the guards warn of unscaled columns and regression targets.
+    """
+    table = standardize is not None
+    given = split_input(X, labels, label_column, drop, stacklevel=5) if table else SplitInput(X, labels, input_index(X))
+    arr = feature_array(given.X)  # checked, not converted: the memory check comes before any copy
+    n, d = feature_shape(arr)
+    if binary:
+        return _step(arr, as_signed_labels(given.labels, n), given)
+    values = label_array(given.labels, n)
+    classes, codes = class_codes(values)
+    if table:
+        arr = check_table_scale(arr, given.feature_names, bool(standardize), stacklevel=5)
+        warn_regression_target(values, codes, classes.size, stacklevel=4)
+    return _step(arr, values, given, classes, codes)
+
+
+def _step(arr: np.ndarray, labels: np.ndarray, given: SplitInput, classes: np.ndarray | None = None,
+          codes: np.ndarray | None = None) -> InputStep:
+    n, d = feature_shape(arr)
+    return InputStep(arr, n, d, kernel_dtype(arr.dtype), conversion_bytes(arr), labels, classes, codes,
+                     given.index, given.feature_names)

@@ -2,10 +2,10 @@
 
 The data's path, one module per stage, in the order ``score`` calls them:
 
-    _validate   check X and the labels
+    _validate   check the arguments, X and the labels: the one input step (read_input)
     _plan       the binary problems (docs/math.md, "The class-wise protocol"), drawn from the seed
     _memory     refuse a run that cannot fit, before anything large exists
-    _prepare    each row's unit-length factor, duplicate groups, the ridge
+    _prepare    each row's unit-length factor and duplicate groups (_duplicates: the ridge)
     _execute    run the problems: resume from a checkpoint, a kernel thread or Dask (_dask)
     _kernel     one native call per problem
     _aggregate  per-row means in plan order, into a result.CGResult
@@ -37,18 +37,7 @@ from ._memory import check_memory, plan_bytes
 from ._numerics import numerics
 from ._plan import plan_problems, plan_size
 from ._prepare import prepare_features
-from ._table_input import input_index
-from ._validate import (
-    as_label_codes,
-    as_signed_labels,
-    check_protocol_args,
-    check_threads,
-    conversion_bytes,
-    feature_array,
-    feature_shape,
-    kernel_dtype,
-    to_kernel_rows,
-)
+from ._validate import BINARY_ARGUMENTS, SCORE_ARGUMENTS, check_arguments, read_input
 from .checkpoint import Checkpoint, fingerprint, run_entropy
 from .errors import SingularGramError
 from .result import CGResult
@@ -132,43 +121,36 @@ def score(
         data, labels, arguments and seed resumes from it and gives exactly the uninterrupted
         result; a checkpoint of another run is refused. Ctrl-C leaves it consistent.
     """
-    Xa = feature_array(X)  # checked, not converted: the memory check comes before any copy
-    n, d = feature_shape(Xa)
-    classes, codes = as_label_codes(labels, n)
-    check_protocol_args(ratio, repeats)
-    threads = check_threads(n_threads)
-    if client is not None:
-        from ._dask import check_client
-
-        check_client(client)
-    label_values = np.asarray(labels.to_numpy() if hasattr(labels, "to_numpy") else labels).reshape(-1)
+    args = check_arguments(SCORE_ARGUMENTS, ratio=ratio, repeats=repeats, n_threads=n_threads, client=client,
+                           duplicates=duplicates, ridge=ridge, chunk_size=chunk_size, memory_limit=memory_limit,
+                           seed=seed)
+    ratio, repeats, threads, chunk_size = args["ratio"], args["repeats"], args["n_threads"], args["chunk_size"]
+    step = read_input(X, labels)
+    classes, codes = step.class_labels
+    n = step.n
 
     # Plan and check memory on the shapes, dtype and labels alone: nothing large is allocated
     # (no copy of X, no problem list) before the refusal.
-    size = plan_size(codes, classes.size, ratio=float(ratio), repeats=int(repeats), chunk_size=chunk_size)
+    size = plan_size(codes, classes.size, ratio=ratio, repeats=repeats, chunk_size=chunk_size)
     check_memory(
-        n, d, size.largest, threads, memory_limit, client,
-        copy_bytes=conversion_bytes(Xa), plan=plan_bytes(size.n_problems, size.total_rows, n, size.repeats, subterms),
-        itemsize=kernel_dtype(Xa.dtype).itemsize,
+        n, step.d, size.largest, threads, memory_limit, client, copy_bytes=step.copy_bytes,
+        plan=plan_bytes(size.n_problems, size.total_rows, n, size.repeats, subterms), itemsize=step.itemsize,
     )
     entropy = run_entropy(seed, checkpoint)
-    problems = plan_problems(
-        codes, classes.size, ratio=float(ratio), repeats=int(repeats), entropy=entropy, chunk_size=chunk_size
-    )
+    problems = plan_problems(codes, classes.size, ratio=ratio, repeats=repeats, entropy=entropy, chunk_size=chunk_size)
 
-    data, groups = prepare_features(to_kernel_rows(Xa), threads)
-    del Xa
+    data, groups = prepare_features(step.kernel_rows(), threads)
     conflicting = conflicting_groups(groups, codes)
     used_ridge = duplicate_policy(
         groups, conflicting, duplicates, ridge, lambda rows: ", ".join(repr(plain(classes[c])) for c in codes[rows])
     )
 
     params = {
-        "ratio": float(ratio),
-        "repeats": int(repeats),
+        "ratio": ratio,
+        "repeats": repeats,
         "duplicates": duplicates,
-        "ridge": None if ridge is None else float(ridge),
-        "chunk_size": None if chunk_size is None else int(chunk_size),
+        "ridge": args["ridge"],
+        "chunk_size": chunk_size,
         "numerics": numerics(),  # back end, BLAS and CPU features: bit-identity holds for equal values
     }
     store = None
@@ -192,12 +174,12 @@ def score(
         groups = merge_groups(groups + [np.array(p) for p in pairs])
         conflicting = conflicting_groups(groups, codes)
         used_ridge = max(o.ridge for o in outcomes)
-    total = aggregate(outcomes, n, int(repeats), subterms, classes)
+    total = aggregate(outcomes, n, repeats, subterms, classes)
     return CGResult(
         scores=total.mean,
         std=total.std,
         count=total.count,
-        labels=label_values,
+        labels=step.labels,
         classes=classes,
         scores_by_repeat=total.by_repeat,
         duplicate_groups=groups,
@@ -207,7 +189,7 @@ def score(
         seed=entropy,
         params=params,
         subterms=total.subterms,
-        index=input_index(X),  # a DataFrame's row index, kept by to_frame()
+        index=step.index,  # a DataFrame's row index, kept by to_frame()
     )
 
 
@@ -265,14 +247,14 @@ def cg_score_binary(
     shape (n, k) scores k label vectors from one factorization and returns shape (n, k).
     ``memory_limit`` (bytes or a string like "4GiB") works as in ``score``.
     """
-    Xa = feature_array(X)  # checked, not converted: the memory check comes before any copy
-    n, d = feature_shape(Xa)
-    Y = as_signed_labels(y, n)
-    threads = check_threads(n_threads)
-    check_memory(n, d, n, threads, memory_limit, k=Y.shape[1] if Y.ndim == 2 else 1, copy_bytes=conversion_bytes(Xa),
-                 itemsize=kernel_dtype(Xa.dtype).itemsize, rows_in_place=True)
-    data, groups = prepare_features(to_kernel_rows(Xa), threads)
-    del Xa
+    args = check_arguments(BINARY_ARGUMENTS, n_threads=n_threads, duplicates=duplicates, ridge=ridge,
+                           memory_limit=memory_limit)
+    threads = args["n_threads"]
+    step = read_input(X, y, binary=True)
+    Y, n = step.labels, step.n
+    check_memory(n, step.d, n, threads, memory_limit, k=Y.shape[1] if Y.ndim == 2 else 1, copy_bytes=step.copy_bytes,
+                 itemsize=step.itemsize, rows_in_place=True)
+    data, groups = prepare_features(step.kernel_rows(), threads)
     used_ridge = duplicate_policy(groups, conflicting_groups(groups, Y), duplicates, ridge)
     retry = fallback_ridge(duplicates, ridge, used_ridge)
     try:

@@ -21,30 +21,15 @@ import numpy as np
 
 from ._duplicates import DEFAULT_RIDGE, diagnosis_ridges, retry_near_duplicate, warn_near_duplicates
 from ._execute import run_tasks
-from ._guards import check_table_scale, warn_noise_near_random, warn_regression_target
+from ._guards import warn_noise_near_random
 from ._kernel_choice import resolve_kernel  # kernel= (issue 18)
-from ._kernels import parse_kernel  # kernel= (issue 18)
 from ._loo import LooTask, margins, run_task, signed_targets
 from ._memory import check_memory, check_plan_fits, diagnosis_plan_bytes, plan_chunk_size
 from ._plan import stratified_chunks
 from ._prepare import UnitRows, prepare_features
 from ._progress import StagedBar, progress_bar
 from ._ridge_search import RIDGE_GRID, search_grid
-from ._table_input import split_input
-from ._validate import (
-    as_label_codes,
-    check_chunk_classes,
-    check_count,
-    check_ridge,
-    check_set_aside,
-    check_threads,
-    conversion_bytes,
-    default_threads,
-    feature_array,
-    feature_shape,
-    kernel_dtype,
-    to_kernel_rows,
-)
+from ._validate import DIAGNOSE_ARGUMENTS, check_arguments, check_chunk_classes, default_threads, read_input
 from .checkpoint import Checkpoint, TaskArrays, fingerprint, run_entropy
 from .diagnosis_result import Diagnosis
 from .errors import SingularGramError
@@ -155,32 +140,19 @@ def diagnose(
         fit of the whole data. The kernel used is ``result.kernel``; cg_score is always the
         paper's kernel.
     """
-    # -- row IDs, DataFrame columns and the guards (_table_input, _guards) --
-    given = split_input(X, labels, label_column, drop)
-    X, labels = given.X, given.labels
-    Xa = feature_array(X)  # checked, not converted: the memory check comes before any copy
-    n, d = feature_shape(Xa)
-    classes, codes = as_label_codes(labels, n)
-    Xa = check_table_scale(Xa, given.feature_names, standardize)
-    warn_regression_target(np.asarray(labels), codes, classes.size)
-    # -- end of row IDs and guards --
-    label_values = np.asarray(labels.to_numpy() if hasattr(labels, "to_numpy") else labels).reshape(-1)
-    threads = check_threads(n_threads)
-    rounds = check_count(rounds, "rounds", minimum=0)
-    grid = check_ridge(ridge, ridge_grid)
-    kernel_spec = parse_kernel(kernel)  # None: "auto"
-    fraction = check_set_aside(set_aside)
-    if ridge_search not in ("climb", "grid"):
-        raise ValueError(f"ridge_search must be 'climb' or 'grid'; got {ridge_search!r}.")
-    if client is not None:
-        from ._dask import check_client
-
-        check_client(client)
-    K = classes.size
+    args = check_arguments(DIAGNOSE_ARGUMENTS, n_threads=n_threads, rounds=rounds, ridge=(ridge, ridge_grid),
+                           kernel=kernel, set_aside=set_aside, ridge_search=ridge_search, client=client,
+                           repeats=repeats, chunk_size=chunk_size, memory_limit=memory_limit, seed=seed)
+    threads, rounds, grid, kernel_spec = args["n_threads"], args["rounds"], args["ridge"], args["kernel"]
+    fraction, chunk_size = args["set_aside"], args["chunk_size"]
+    # row IDs, DataFrame columns and the guards (_table_input, _guards) included
+    step = read_input(X, labels, label_column=label_column, drop=drop, standardize=standardize)
+    classes, codes = step.class_labels
+    n, d, K = step.n, step.d, classes.size
 
     kernel_threads = threads or default_threads()
-    copy, itemsize = conversion_bytes(Xa), kernel_dtype(Xa.dtype).itemsize
-    chunked_reps = 3 if repeats is None else check_count(repeats, "repeats", minimum=1)
+    copy, itemsize = step.copy_bytes, step.itemsize
+    chunked_reps = 3 if repeats is None else args["repeats"]
     # The predictions' bytes, whole data or chunked, counted before any partition is drawn.
     plans = {reps: diagnosis_plan_bytes(n, K, reps, rounds, len(grid)) for reps in (1, chunked_reps)}
     check_plan_fits(plans[1], memory_limit, n, K, 1, rounds)  # the least any mode needs
@@ -201,8 +173,7 @@ def diagnose(
         entropy = run_entropy(seed, checkpoint)
         partitions = [stratified_chunks(codes, K, chunk, np.random.default_rng([entropy, r])) for r in range(repeats)]
 
-    data, groups = prepare_features(to_kernel_rows(Xa), threads)
-    del Xa
+    data, groups = prepare_features(step.kernel_rows(), threads)
     grid, cg_ridge = diagnosis_ridges(groups, grid)
     used_kernel, grid, choice = resolve_kernel(kernel_spec, grid, not isinstance(ridge, str), data, codes, K, threads)
     params: dict[str, Any] = {
@@ -243,7 +214,7 @@ def diagnose(
         ridge=outcome.ridge,
         margin_by_round=outcome.margin_by_round,
         estimated_noise_rate=outcome.noise_rate,
-        labels=label_values,
+        labels=step.labels,
         classes=classes,
         set_aside=outcome.set_aside,
         ridge_scores=outcome.ridge_scores if choice is None else choice.press[used_kernel.name],
@@ -252,7 +223,7 @@ def diagnose(
         kernel_scores={} if choice is None else choice.press,
         loo_predictions=outcome.predictions if predictions else None,
         params=params,
-        index=given.index,
+        index=step.index,
         class_scores=outcome.predictions,
     )
 
