@@ -8,7 +8,7 @@ import pytest
 
 from _cli_support import assert_one_line_error, run_cli, small_digits
 from cgscore_native import diagnose
-from cgscore_native.app.loaders import read_diagnosis, read_scores_or_diagnosis
+from cgscore_native.app.results import read_diagnosis, read_scores_or_diagnosis
 
 pd = pytest.importorskip("pandas")
 pytest.importorskip("pyarrow")

@@ -7,7 +7,7 @@ import pytest
 
 from _cli_support import assert_one_line_error, run_cli, small_digits
 from cgscore_native import score
-from cgscore_native.app.loaders import read_scores
+from cgscore_native.app.results import read_scores
 
 pd = pytest.importorskip("pandas")
 pytest.importorskip("pyarrow")

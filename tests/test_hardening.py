@@ -69,13 +69,13 @@ def _image_folder(root, count=4, size=(6, 5)):
 
 
 def test_image_folders_are_checked_against_memory_before_decoding(tmp_path, monkeypatch):
-    from cgscore_native import _memory
+    from cgscore_native import utils
 
     folder = _image_folder(tmp_path / "imgs")
     assert load(folder).X.shape == (4, 5, 6)  # (n, height, width)
     with pytest.raises(MemoryBudgetError, match=r"4 images of 100000x100000 pixels need .* pass a smaller --image-size"):
         load(folder, image_size=(100000, 100000))
-    monkeypatch.setattr(_memory, "available_memory_bytes", lambda: 100)
+    monkeypatch.setattr(utils, "available_memory_bytes", lambda: 100)  # the name the loaders read
     decoded = []
     import PIL.Image
 

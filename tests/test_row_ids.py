@@ -12,7 +12,8 @@ import pytest
 
 import cgscore_native as cg
 from _cli_support import run_cli
-from cgscore_native.app.loaders import load, read_diagnosis, read_scores
+from cgscore_native.app.loaders import load
+from cgscore_native.app.results import read_diagnosis, read_scores
 from cgscore_native.datasets import load_digits
 from cgscore_native.errors import ScaleWarning
 

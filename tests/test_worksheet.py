@@ -14,8 +14,9 @@ import numpy as np
 import pytest
 
 from _cli_support import run_cli
-from cgscore_native.app.loaders import load, read_diagnosis
+from cgscore_native.app.loaders import load
 from cgscore_native.app.report import write_report
+from cgscore_native.app.results import read_diagnosis
 from cgscore_native.datasets import load_digits
 
 pd = pytest.importorskip("pandas")

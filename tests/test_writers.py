@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cgscore_native.app.loaders import read_scores
+from cgscore_native.app.results import read_scores
 from cgscore_native.app.writers import OutputExistsError, atomic_directory, write_table
 
 pd = pytest.importorskip("pandas")

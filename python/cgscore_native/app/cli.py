@@ -16,7 +16,7 @@ import time
 import warnings
 from typing import Any, Callable, NoReturn
 
-from .._version import __version__
+from .. import __version__
 from ..errors import one_line
 
 EXIT_ERROR = 2
@@ -33,7 +33,7 @@ class _Parser(argparse.ArgumentParser):
 
 def parse_bytes(text: str) -> int:
     """'8GiB', '512MiB', '2GB', '1e9' or '1000000' as a number of bytes (the grammar of ``memory_limit``)."""
-    from .._memory import parse_memory_limit
+    from ..utils import parse_memory_limit
 
     try:
         value = parse_memory_limit(text)
@@ -93,7 +93,7 @@ _ridge = _number(float, lambda v: 0 <= v < float("inf"), "a number >= 0, e.g. 1e
 
 def _kernel_name(text: str) -> str:
     """--kernel: checked here so a bad name is a usage error listing the valid ones."""
-    from .._kernels import parse_kernel
+    from ..utils import parse_kernel
 
     try:
         parse_kernel(text)
@@ -146,7 +146,7 @@ def _connect(address: str) -> Any:
     try:
         from dask.distributed import Client
     except ImportError:
-        from .._optional import missing
+        from ..utils import missing
 
         raise missing("dask.distributed", "--scheduler") from None
     return Client(address)
@@ -156,7 +156,7 @@ def _compute_and_write(args: argparse.Namespace, what: str, compute: Callable[..
     """The frame `score` and `diagnose` share: refuse a bad destination before any work, load the
     input, run ``compute(data, **engine_options)`` (on a cluster with --scheduler), write the
     result's table atomically; returns the result and the seconds the computation took."""
-    from .._optional import require
+    from ..utils import require
     from .writers import check_destination, check_not_input, write_table
 
     check_destination(args.output, args.force)
@@ -236,8 +236,8 @@ def _top_suspects(result: Any, count: int) -> str:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from .loaders import read_scores_or_diagnosis
     from .report import image_size_hint, write_report
+    from .results import read_scores_or_diagnosis
     from .writers import check_directory, check_not_input
 
     check_not_input(args.output, args.scores, args.data)
@@ -254,8 +254,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_prune(args: argparse.Namespace) -> int:
-    from .loaders import read_scores
     from .prune import KEEP_FORMATS, keep_indices, write_keep_list
+    from .results import read_scores
     from .writers import check_destination, check_not_input
 
     check_destination(args.output, args.force, KEEP_FORMATS)
@@ -270,8 +270,8 @@ def cmd_prune(args: argparse.Namespace) -> int:
 
 
 def cmd_noise_bench(args: argparse.Namespace) -> int:
-    from .._progress import progress_bar
     from ..experiments.noise_bench import METHODS, default_methods, run_noise_bench, to_markdown, write_noise_bench
+    from ..utils import progress_bar
     from .writers import check_directory, check_not_input
 
     methods = default_methods() if args.methods is None else [m.strip() for m in args.methods.split(",") if m.strip()]

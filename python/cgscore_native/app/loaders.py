@@ -1,4 +1,5 @@
-"""Loading data sets from files: NumPy, CSV/Parquet tables, image folders, torch objects.
+"""Loading data sets from files: NumPy, CSV/Parquet tables, image folders, torch objects
+(the result tables the commands write are read back by ``results``).
 
 Every loader returns a :class:`Dataset` whose features are finite numbers and whose labels
 hold one entry per instance. A bad file raises :class:`DataFileError`, a ``ValueError`` whose
@@ -19,18 +20,15 @@ from typing import Any
 
 import numpy as np
 
-from .._guards import warn_id_like
-from .._optional import require
-from .._progress import progress_bar
-from .._validate import format_rows
 from ..errors import DataFileError, MemoryBudgetError, MissingDependencyError, one_line
+from ..utils import format_rows, progress_bar, require, warn_id_like
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
 TABLE_SUFFIXES = (".csv", ".tsv", ".parquet", ".pq")
 EMBEDDED = ("digits",)  # names of data sets shipped with the package
 
 _NPY_MAGIC = b"\x93NUMPY"
-_ZIP_MAGIC = b"PK\x03\x04"
+ZIP_MAGIC = b"PK\x03\x04"
 
 
 @dataclass
@@ -190,7 +188,7 @@ def load_embedded(name: str) -> Dataset:
 def load_npz(path: str | os.PathLike, x_key: str = "X", y_key: str = "y") -> Dataset:
     """Arrays ``X`` (features or images) and ``y`` (labels) from an ``.npz`` file."""
     path = Path(path)
-    _check_magic(path, _ZIP_MAGIC, ".npz (a zip archive written by np.savez)")
+    check_magic(path, ZIP_MAGIC, ".npz (a zip archive written by np.savez)")
     try:
         # Open the file ourselves: np.load leaks its handle when the zip is corrupt.
         with open(path, "rb") as f, np.load(f, allow_pickle=False) as data:
@@ -229,7 +227,7 @@ def load_labels(path: str | os.PathLike, column: str | None = None) -> np.ndarra
             lines.pop()
         y = _parse_label_strings([line.strip() for line in lines])
     elif suffix in (".csv", ".tsv"):
-        table = _read_table(path, text_columns=None, skip_blank_lines=False)  # a blank line is a missing label
+        table = read_table(path, text_columns=None, skip_blank_lines=False)  # a blank line is a missing label
         while len(table) and (table.iloc[-1] == "").all():  # ... except at the end
             table = table.iloc[:-1]
         _check_not_truncated(path, len(table.columns), len(table))
@@ -294,7 +292,7 @@ def load_table(path: str | os.PathLike, label_column: str | None = None, labels_
     path = Path(path)
     name = label_column or "label"
     text = [name] + ([id_column] if id_column is not None else [])
-    table = _read_table(path, text_columns=text)
+    table = read_table(path, text_columns=text)
     has_labels = name in table.columns
     if not has_labels and not labels_elsewhere:
         raise _no_column(path, name, list(table.columns))
@@ -432,7 +430,7 @@ def _check_images_fit(folder: Path, shape: tuple[int, ...], dtype: np.dtype,
                       headers: Sequence[tuple[tuple[int, int], str]]) -> None:
     """Refuse, before decoding, an image folder whose array (plus the largest image decoded, as
     Pillow holds it: up to 4 bytes per channel) would not fit in available memory."""
-    from .._memory import available_memory_bytes
+    from ..utils import available_memory_bytes
 
     need = int(np.prod(shape, dtype=np.float64)) * dtype.itemsize
     largest = max(w * h * 4 * max(len(m), 1) for (w, h), m in headers)
@@ -481,88 +479,6 @@ def from_torch(data: Any, labels: Any = None) -> Dataset:
     return _checked(Dataset(X=X, labels=np.asarray(ys), source=type(data).__name__, is_image=_looks_like_images(X)))
 
 
-SCORE_COLUMNS = ("index", "label", "cg_score")
-DIAGNOSIS_COLUMNS = ("index", "given_label", "suggested_label", "suspicion", "is_label_issue", "rank",
-                     "multiclass_cg_score")
-# Columns renamed since earlier versions wrote them: (old name, new name) of a diagnosis table.
-_RENAMED_DIAGNOSIS_COLUMNS = (("cg_score", "multiclass_cg_score"),)
-
-
-def read_scores(path: str | os.PathLike) -> Any:
-    """A scores table written by ``cgscore score`` (CSV, Parquet or NPZ) as a pandas DataFrame."""
-    path = Path(path)
-    return _checked_scores_table(path, _read_result_table(path, "scores", "cgscore score"))
-
-
-def read_diagnosis(path: str | os.PathLike) -> Any:
-    """A diagnosis table written by ``cgscore diagnose`` (CSV, Parquet or NPZ) as a pandas DataFrame."""
-    path = Path(path)
-    return _checked_diagnosis_table(path, _read_result_table(path, "diagnosis", "cgscore diagnose"))
-
-
-def read_scores_or_diagnosis(path: str | os.PathLike) -> Any:
-    """A scores or a diagnosis table, told apart by its columns (a diagnosis has ``suspicion``);
-    the file is read once."""
-    path = Path(path)
-    frame = _read_result_table(path, "scores", "cgscore score")
-    return _checked_diagnosis_table(path, frame) if "suspicion" in frame.columns else _checked_scores_table(path, frame)
-
-
-def _renamed_diagnosis_columns(frame: Any) -> Any:
-    """A diagnosis table of an earlier version in today's column names (its cg_score is the multi-class one)."""
-    renames = {old: new for old, new in _RENAMED_DIAGNOSIS_COLUMNS if old in frame.columns and new not in frame.columns}
-    return frame.rename(columns=renames) if renames else frame
-
-
-def _checked_scores_table(path: Path, frame: Any) -> Any:
-    missing = [c for c in SCORE_COLUMNS if c not in frame.columns]
-    if missing:
-        raise DataFileError(f"{path}: not a scores file; missing column(s) {', '.join(missing)}.")
-    return _checked_scores(path, frame)
-
-
-def _checked_diagnosis_table(path: Path, frame: Any) -> Any:
-    frame = _renamed_diagnosis_columns(frame)
-    missing = [c for c in DIAGNOSIS_COLUMNS if c not in frame.columns]
-    if missing:
-        raise DataFileError(f"{path}: not a diagnosis file; missing column(s) {', '.join(missing)}.")
-    suspicion = frame["suspicion"].to_numpy()
-    if suspicion.dtype.kind not in "fiu" or not np.isfinite(suspicion.astype(float)).all():
-        raise DataFileError(f"{path}: the suspicion column must hold finite numbers.")
-    return _checked_scores(path, frame, "multiclass_cg_score")
-
-
-def _read_result_table(path: Path, what: str, writer: str) -> Any:
-    pd = require("pandas", "io", f"Reading a {what} file")
-    if not path.is_file():
-        raise DataFileError(f"{path}: no such {what} file.")
-    suffix = path.suffix.lower()
-    if suffix == ".npz":
-        _check_magic(path, _ZIP_MAGIC, ".npz (a zip archive written by np.savez)")
-        try:
-            with open(path, "rb") as f, np.load(f, allow_pickle=False) as data:
-                return pd.DataFrame({k: data[k] for k in data.keys()})
-        except Exception as exc:  # pickled members, corrupt zip, ragged columns
-            raise DataFileError(f"{path}: not a readable {what} .npz ({one_line(exc)}).") from None
-    if suffix in (".csv", ".parquet"):
-        return _read_table(path, text_columns=["label", "given_label", "suggested_label"])
-    raise DataFileError(f"{path}: {what} must be a .csv, .parquet or .npz file written by '{writer}'.")
-
-
-def _checked_scores(path: Path, frame: Any, score_column: str = "cg_score") -> Any:
-    """Finite scores and every row 0..n-1 once; a table written with --sort comes back in row order."""
-    scores = frame[score_column].to_numpy()
-    if scores.dtype.kind not in "fiu" or not np.isfinite(scores.astype(float)).all():
-        raise DataFileError(f"{path}: the {score_column} column must hold finite numbers.")
-    index = frame["index"].to_numpy()
-    if not np.array_equal(index, np.arange(len(frame))):
-        if index.dtype.kind in "iu" and np.array_equal(np.sort(index), np.arange(len(frame))):
-            return frame.iloc[np.argsort(index, kind="stable")].reset_index(drop=True)
-        raise DataFileError(f"{path}: the index column must hold every row 0..n-1 once, as 'cgscore score' and "
-                            "'cgscore diagnose' write it (a --flagged-only file holds only some rows).")
-    return frame
-
-
 # -- helpers -----------------------------------------------------------------------------------
 
 
@@ -601,7 +517,7 @@ def _checked_features(data: Dataset) -> Dataset:
 
 
 def _load_npy(path: Path) -> np.ndarray:
-    _check_magic(path, _NPY_MAGIC, ".npy (written by np.save)")
+    check_magic(path, _NPY_MAGIC, ".npy (written by np.save)")
     try:
         return np.load(path, allow_pickle=False)
     except ValueError as exc:
@@ -610,7 +526,7 @@ def _load_npy(path: Path) -> np.ndarray:
         raise DataFileError(f"{path}: corrupt .npy file ({one_line(exc)}).") from None
 
 
-def _check_magic(path: Path, magic: bytes, what: str) -> None:
+def check_magic(path: Path, magic: bytes, what: str) -> None:
     """Refuse a file whose first bytes are not ``magic``, saying whether it is a pickle."""
     try:
         with open(path, "rb") as f:
@@ -635,7 +551,7 @@ _NA_STRINGS = ["", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-n
                "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"]
 
 
-def _read_table(path: Path, text_columns: Sequence[str] | None = (), skip_blank_lines: bool = True):
+def read_table(path: Path, text_columns: Sequence[str] | None = (), skip_blank_lines: bool = True):
     """A pandas DataFrame from CSV/TSV/Parquet, with one-line errors.
 
     In a CSV, the ``text_columns`` (labels; None: every column) are read as written: a label

@@ -15,8 +15,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from .._atomic import atomic_file
-from .._validate import as_label_codes
+from ..utils import as_label_codes, atomic_file
 from .writers import check_destination
 
 KEEP_FORMATS = (".txt", ".csv", ".npy")

@@ -20,9 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from .._atomic import atomic_directory
-from .._duplicates import conflicting_groups
-from .._optional import require
+from ..utils import atomic_directory, conflicting_groups, require
 from .loaders import Dataset, with_image_size
 from .worksheet import DEFAULT_PAGE_SIZE, write_worksheet
 
@@ -47,7 +45,7 @@ def write_report(
     """Write ``index.html`` and its PNG plots into ``out_dir`` (atomically); return the page's path.
 
     ``frame`` is a scores table (``CGResult.to_frame()`` or ``writers.read_scores``) or a
-    diagnosis table (``Diagnosis.to_frame()`` or ``loaders.read_diagnosis``; told apart by its
+    diagnosis table (``Diagnosis.to_frame()`` or ``results.read_diagnosis``; told apart by its
     ``suspicion`` column), ``data`` the data set it was computed from, in the same row order, to
     draw or list the instances. A diagnosis adds the suggested relabels and the suspicion's
     distribution with the flag threshold, and its ``given_label`` serves as the label.

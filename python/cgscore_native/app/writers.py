@@ -2,7 +2,7 @@
 
 A file appears complete or not at all: everything is written to a temporary file in the
 destination's folder and then renamed over it (``_atomic.atomic_file``). Existing files are
-kept unless ``force=True``. Scores tables are read back by ``loaders.read_scores``.
+kept unless ``force=True``. Scores tables are read back by ``results.read_scores``.
 """
 
 from __future__ import annotations
@@ -13,9 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from .._atomic import atomic_directory, atomic_file, check_directory, check_writable
-from .._optional import require
 from ..errors import OutputExistsError
+from ..utils import atomic_directory, atomic_file, check_directory, check_writable, require
 
 TABLE_FORMATS = (".csv", ".parquet", ".npz")
 

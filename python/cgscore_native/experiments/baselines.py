@@ -23,9 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from .._optional import available, require
-from .._prepare import normalize_rows
-from .._validate import as_feature_matrix, as_label_codes, check_finite_nonzero
+from ..utils import as_feature_matrix, as_label_codes, available, check_finite_nonzero, normalize_rows, require
 
 _BLOCK = 256  # test rows per block: bounds the (block × n) similarity buffers
 

@@ -28,8 +28,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .._atomic import atomic_directory
-from .._optional import available, require
+from ..utils import atomic_directory, available, require
 from . import baselines
 from .label_noise import NOISE_KINDS, flip_labels
 from .metrics import detection_metrics, flag_metrics

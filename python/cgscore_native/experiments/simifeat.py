@@ -39,8 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from .._optional import require
-from .._validate import as_feature_matrix, as_label_codes, check_finite_nonzero
+from ..utils import as_feature_matrix, as_label_codes, check_finite_nonzero, require
 
 SIMIFEAT_RULES = ("vote", "rank")
 _BLOCK = 256  # query rows per block: bounds the (block × n) similarity buffer
