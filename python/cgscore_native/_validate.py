@@ -526,6 +526,7 @@ def read_input(X: Any, labels: Any, *, binary: bool = False, label_column: str |
     (``label_column``, or ``labels`` naming a column) and ``drop`` leaves columns out; the table
     is standardized when True, and the guards warn of unscaled columns and regression targets.
     """
+    # Inputs that are not arrays yet (files, shard folders) become arrays here, before anything else.
     table = standardize is not None
     given = split_input(X, labels, label_column, drop, stacklevel=5) if table else SplitInput(X, labels, input_index(X))
     arr = feature_array(given.X)  # checked, not converted: the memory check comes before any copy

@@ -120,6 +120,17 @@ def score(
         A directory where each finished problem is stored atomically. A rerun with the same
         data, labels, arguments and seed resumes from it and gives exactly the uninterrupted
         result; a checkpoint of another run is refused. Ctrl-C leaves it consistent.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cgscore_native import load_digits, score
+    >>> X, y = load_digits()
+    >>> result = score(X[:300], y[:300], seed=0)
+    >>> result.scores.shape, bool(np.all(result.scores >= 0))
+    ((300,), True)
+    >>> result.to_frame().columns[:3].tolist()
+    ['index', 'label', 'cg_score']
     """
     args = check_arguments(SCORE_ARGUMENTS, ratio=ratio, repeats=repeats, n_threads=n_threads, client=client,
                            duplicates=duplicates, ridge=ridge, chunk_size=chunk_size, memory_limit=memory_limit,
@@ -214,6 +225,11 @@ def cg_score(
     High scores mark irregular, hard or mislabeled instances; low scores redundant ones.
     Every argument works as in ``score`` (which takes the same ones, plus ``subterms``, and
     also returns diagnostics); ``cg_score(X, y, **kw)`` is ``score(X, y, **kw).scores``.
+
+    >>> from cgscore_native import cg_score, load_digits
+    >>> X, y = load_digits()
+    >>> cg_score(X[:200], y[:200], seed=0).shape
+    (200,)
     """
     return score(
         X,
@@ -246,6 +262,13 @@ def cg_score_binary(
     ``y`` holds +1/−1 (or booleans, True = +1) with one entry per instance; a 2-D ``y`` of
     shape (n, k) scores k label vectors from one factorization and returns shape (n, k).
     ``memory_limit`` (bytes or a string like "4GiB") works as in ``score``.
+
+    >>> import numpy as np
+    >>> from cgscore_native import cg_score_binary
+    >>> X = np.random.default_rng(0).normal(size=(50, 8))
+    >>> y = np.repeat([1, -1], 25)
+    >>> cg_score_binary(X, y).shape, cg_score_binary(X, np.stack([y, -y], axis=1)).shape
+    ((50,), (50, 2))
     """
     args = check_arguments(BINARY_ARGUMENTS, n_threads=n_threads, duplicates=duplicates, ridge=ridge,
                            memory_limit=memory_limit)

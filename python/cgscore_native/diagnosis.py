@@ -139,6 +139,20 @@ def diagnose(
         depths 1, 2, 4, 8 (on a stratified subsample of 1000 rows for larger data), then one
         fit of the whole data. The kernel used is ``result.kernel``; cg_score is always the
         paper's kernel.
+
+    Examples
+    --------
+    Two labels of the digits flipped by hand are found, with the right digit suggested:
+
+    >>> from cgscore_native import diagnose, load_digits
+    >>> X, y = load_digits()
+    >>> X, y = X[:300], y[:300].copy()
+    >>> y[5], y[17] = 6, 8  # truly a 9 and a 7
+    >>> result = diagnose(X, y)
+    >>> result.label_issues().index[:2].tolist()
+    [17, 5]
+    >>> result.suggested_label[[5, 17]].tolist()
+    [9, 7]
     """
     args = check_arguments(DIAGNOSE_ARGUMENTS, n_threads=n_threads, rounds=rounds, ridge=(ridge, ridge_grid),
                            kernel=kernel, set_aside=set_aside, ridge_search=ridge_search, client=client,

@@ -81,7 +81,14 @@ class Diagnosis:
         """A pandas DataFrame, one row per instance, in input order: the row ID (when known, named
         ``id_name``), index (the row's position), given_label, suggested_label, suspicion,
         is_label_issue, rank and multiclass_cg_score (what ``cgscore diagnose`` writes). For a
-        DataFrame input its index is the frame's index, so the rows align with the input."""
+        DataFrame input its index is the frame's index, so the rows align with the input.
+
+        >>> from cgscore_native import diagnose, load_digits
+        >>> X, y = load_digits()
+        >>> frame = diagnose(X[:200], y[:200]).to_frame()
+        >>> frame.shape, frame.columns[:4].tolist()
+        ((200, 7), ['index', 'given_label', 'suggested_label', 'suspicion'])
+        """
         import pandas as pd
 
         columns: dict[str, Any] = {}
@@ -101,7 +108,18 @@ class Diagnosis:
         return frame
 
     def label_issues(self) -> Any:
-        """The flagged rows of ``to_frame()``, most suspicious first: the relabel worksheet."""
+        """The flagged rows of ``to_frame()``, most suspicious first: the relabel worksheet.
+
+        >>> from cgscore_native import diagnose, load_digits
+        >>> X, y = load_digits()
+        >>> y = y[:300].copy()
+        >>> y[17] = 8  # truly a 7
+        >>> issues = diagnose(X[:300], y).label_issues()
+        >>> [int(v) for v in issues.iloc[0][["index", "given_label", "suggested_label"]]]
+        [17, 8, 7]
+        >>> bool(issues["is_label_issue"].all()), bool(issues["rank"].is_monotonic_increasing)
+        (True, True)
+        """
         frame = self.to_frame()
         order = self.ranking()
         order = order[self.is_label_issue[order]]

@@ -22,12 +22,24 @@ KEEP_FORMATS = (".txt", ".csv", ".npy")
 
 
 def keep_count(class_size: int, keep: float) -> int:
-    """How many rows of a class of ``class_size`` rows to keep: round half up, at least 1."""
+    """How many rows of a class of ``class_size`` rows to keep: round half up, at least 1.
+
+    >>> keep_count(31, 0.9), keep_count(5, 0.5), keep_count(3, 0.01)
+    (28, 3, 1)
+    """
     return min(class_size, max(1, math.floor(keep * class_size + 0.5)))
 
 
 def keep_indices(scores: Any, labels: Any, keep: float, drop: Literal["low", "high"] = "low") -> np.ndarray:
-    """Sorted row indices to keep: the fraction ``keep`` of every class, dropping its low or high scores."""
+    """Sorted row indices to keep: the fraction ``keep`` of every class, dropping its low or high scores.
+
+    >>> scores = [0.1, 0.9, 0.5, 0.3, 0.8, 0.2]
+    >>> labels = ["a", "a", "a", "b", "b", "b"]
+    >>> keep_indices(scores, labels, keep=2 / 3).tolist()  # each class loses its lowest score
+    [1, 2, 3, 4]
+    >>> keep_indices(scores, labels, keep=2 / 3, drop="high").tolist()
+    [0, 2, 3, 5]
+    """
     s = np.asarray(scores, dtype=np.float64).reshape(-1)
     if not 0 < keep <= 1:
         raise ValueError(f"keep must be a fraction in (0, 1]; got {keep}.")
