@@ -34,6 +34,7 @@ from ._prepare import (
     prepare_features,
     warn_near_duplicates,
 )
+from ._sources import open_input
 from ._table_input import input_index
 from ._validate import (
     as_label_codes,
@@ -129,6 +130,7 @@ def score(
         data, labels, arguments and seed resumes from it and gives exactly the uninterrupted
         result; a checkpoint of another run is refused. Ctrl-C leaves it consistent.
     """
+    X, labels, memory_limit = open_input(X, labels, memory_limit)  # a path: .npy, shards, Parquet (_sources)
     Xa = feature_array(X)  # checked, not converted: the memory check comes before any copy
     n, d = feature_shape(Xa)
     classes, codes = as_label_codes(labels, n)

@@ -30,6 +30,7 @@ from ._plan import stratified_chunks
 from ._prepare import DEFAULT_RIDGE, UnitRows, prepare_features
 from ._progress import StagedBar, progress_bar
 from ._ridge_search import RIDGE_GRID, search_grid
+from ._sources import open_input
 from ._table_input import split_input
 from ._validate import (
     as_label_codes,
@@ -157,6 +158,7 @@ def diagnose(
         paper's kernel.
     """
     # -- row IDs, DataFrame columns and the guards (_table_input, _guards) --
+    X, labels, memory_limit = open_input(X, labels, memory_limit)  # a path: .npy, shards, Parquet (_sources)
     given = split_input(X, labels, label_column, drop)
     X, labels = given.X, given.labels
     Xa = feature_array(X)  # checked, not converted: the memory check comes before any copy
