@@ -143,8 +143,8 @@ def _check_npy_magic(path: Path) -> None:
     try:
         with open(path, "rb") as f:
             head = f.read(len(_NPY_MAGIC))
-    except OSError as exc:
-        raise DataFileError(f"{path}: cannot read ({one_line(exc)}).") from None
+    except OSError as exc:  # its strerror alone: the message names the file already
+        raise DataFileError(f"{path}: cannot read ({exc.strerror or one_line(exc)}); check its permissions.") from None
     if head[:1] == b"\x80":  # every pickle protocol >= 2 starts with PROTO 0x80
         raise DataFileError(f"{path}: holds pickled data, which cgscore never loads; save plain arrays with np.save.")
     if head != _NPY_MAGIC:
@@ -349,3 +349,35 @@ def _batch_rows(arr: Any, path: Path, column: str, start: int) -> tuple[np.ndarr
     if count and d == 0:
         raise DataFileError(f"{path}: column {column!r} holds empty lists; each row needs at least one value.")
     return flat.to_numpy(zero_copy_only=False).reshape(count, d), d
+
+
+# -- the command line's files ------------------------------------------------------------------
+
+
+def is_streamed_source(path: Path) -> bool:
+    """A path ``open_source`` reads: an ``.npy`` file, a folder of ``.npy`` shards, or a Parquet
+    file with a list column (a Parquet table of scalar columns is not one)."""
+    suffix = path.suffix.lower()
+    if path.is_dir():
+        return is_shard_folder(path)
+    if suffix == ".npy":
+        return True
+    if suffix not in _PARQUET_SUFFIXES or not path.is_file():
+        return False
+    try:
+        return bool(parquet_list_columns(path))
+    except DataFileError:  # not readable as Parquet: the table reader says why
+        return False
+
+
+def open_source(path: Path, label_column: str | None = None, labels_elsewhere: bool = False,
+                memory_limit: int | str | None = None) -> OpenedInput:
+    """The features of an ``is_streamed_source`` path for the command line, with the labels of
+    a Parquet file's ``label_column`` (default ``"label"``; None when ``labels_elsewhere``, and
+    for ``.npy`` files and shards, whose labels come from a file of their own)."""
+    if path.suffix.lower() not in _PARQUET_SUFFIXES or path.is_dir():
+        return open_input(path, None, memory_limit)
+    name = label_column or "label"
+    if not labels_elsewhere and name not in require("pyarrow.parquet", "io", "Reading Parquet files").read_schema(path).names:
+        raise DataFileError(f"{path}: no label column {name!r}; pass --label-column NAME, or the labels with --labels FILE.")
+    return open_input(path, None if labels_elsewhere else name, memory_limit)
