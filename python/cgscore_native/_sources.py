@@ -36,7 +36,10 @@ from .errors import DataFileError, MemoryBudgetError, one_line
 STORED_DTYPES = tuple(np.dtype(t) for t in (np.float32, np.float16, np.uint8, np.float64))
 _NPY_MAGIC = b"\x93NUMPY"
 _PARQUET_SUFFIXES = (".parquet", ".pq")
-_BATCH_ROWS = 1 << 16  # Parquet rows per batch: one batch of the column is held besides the array
+# Parquet is read a batch of rows at a time, without pre-buffering (which holds every row group
+# read so far: measured, 2.5 GB besides a 1 GB array), in reads of 1 MiB.
+_BATCH_ROWS = 8192
+_READ_BUFFER = 1 << 20
 
 
 class OpenedInput(NamedTuple):
@@ -284,7 +287,7 @@ def read_parquet_features(path: Path, label_column: str | None = None,
                             "feature columns with pandas.")
     column = names[0]
     try:
-        parquet = pq.ParquetFile(path)
+        parquet = pq.ParquetFile(path, pre_buffer=False, buffer_size=_READ_BUFFER)
     except Exception as exc:
         raise DataFileError(f"{path}: not a readable Parquet file ({one_line(exc)}).") from None
     schema = parquet.schema_arrow
