@@ -37,6 +37,7 @@ from ._memory import check_memory, plan_bytes
 from ._numerics import numerics
 from ._plan import plan_problems, plan_size
 from ._prepare import prepare_features
+from ._sources import open_input
 from ._validate import BINARY_ARGUMENTS, SCORE_ARGUMENTS, check_arguments, read_input
 from .checkpoint import Checkpoint, fingerprint, run_entropy
 from .errors import SingularGramError
@@ -136,6 +137,7 @@ def score(
                            duplicates=duplicates, ridge=ridge, chunk_size=chunk_size, memory_limit=memory_limit,
                            seed=seed)
     ratio, repeats, threads, chunk_size = args["ratio"], args["repeats"], args["n_threads"], args["chunk_size"]
+    X, labels, memory_limit = open_input(X, labels, memory_limit)  # a path: .npy, shards, Parquet (_sources)
     step = read_input(X, labels)
     classes, codes = step.class_labels
     n = step.n

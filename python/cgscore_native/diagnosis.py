@@ -29,6 +29,7 @@ from ._plan import stratified_chunks
 from ._prepare import UnitRows, prepare_features
 from ._progress import StagedBar, progress_bar
 from ._ridge_search import RIDGE_GRID, search_grid
+from ._sources import open_input
 from ._validate import DIAGNOSE_ARGUMENTS, check_arguments, check_chunk_classes, default_threads, read_input
 from .checkpoint import Checkpoint, TaskArrays, fingerprint, run_entropy
 from .diagnosis_result import Diagnosis
@@ -160,6 +161,7 @@ def diagnose(
     threads, rounds, grid, kernel_spec = args["n_threads"], args["rounds"], args["ridge"], args["kernel"]
     fraction, chunk_size = args["set_aside"], args["chunk_size"]
     # row IDs, DataFrame columns and the guards (_table_input, _guards) included
+    X, labels, memory_limit = open_input(X, labels, memory_limit)  # a path: .npy, shards, Parquet (_sources)
     step = read_input(X, labels, label_column=label_column, drop=drop, standardize=standardize)
     classes, codes = step.class_labels
     n, d, K = step.n, step.d, classes.size

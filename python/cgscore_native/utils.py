@@ -6,6 +6,7 @@ above the core reaches into a private stage.
   ``format_rows`` (row lists in messages), ``warn_id_like`` (ID-like feature columns)
 - duplicates: ``conflicting_groups``
 - arguments: ``parse_memory_limit`` (the size grammar), ``available_memory_bytes``, ``parse_kernel``
+- inputs from disk: ``is_streamed_source``, ``open_source`` (.npy, .npy shards, Parquet list columns)
 - files and progress: ``atomic_file``, ``atomic_directory``, ``check_directory``, ``check_writable``,
   ``progress_bar``
 - optional dependencies: ``require``, ``available``, ``missing``
@@ -21,6 +22,7 @@ from ._memory import available_memory_bytes, parse_memory_limit
 from ._optional import available, missing, require
 from ._prepare import normalize_rows
 from ._progress import progress_bar
+from ._sources import is_streamed_source, open_source
 from ._validate import as_feature_matrix, as_label_codes, check_finite_nonzero, format_rows
 
 __all__ = [
@@ -35,8 +37,10 @@ __all__ = [
     "check_writable",
     "conflicting_groups",
     "format_rows",
+    "is_streamed_source",
     "missing",
     "normalize_rows",
+    "open_source",
     "parse_kernel",
     "parse_memory_limit",
     "progress_bar",

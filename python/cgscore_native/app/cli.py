@@ -112,7 +112,8 @@ def _load_input(args: argparse.Namespace, need_labels: bool = True):
 
     return load(args.input if hasattr(args, "input") else args.data, label_column=args.label_column,
                 labels=args.labels, image_size=args.image_size, need_labels=need_labels,
-                progress=not getattr(args, "quiet", False), id_column=args.id_column, drop=args.drop)
+                progress=not getattr(args, "quiet", False), id_column=args.id_column, drop=args.drop,
+                memory_limit=getattr(args, "memory_limit", None))
 
 
 def _with_row_ids(result: Any, data: Any) -> Any:
@@ -166,6 +167,8 @@ def _compute_and_write(args: argparse.Namespace, what: str, compute: Callable[..
         require("pyarrow", "io", "Writing Parquet files")
     options = _engine_options(args)
     data = _load_input(args)
+    if data.budget_left is not None:  # memory_limit less the array read from .npy shards or Parquet
+        options["memory_limit"] = data.budget_left
     client = _connect(args.scheduler) if args.scheduler is not None else None
     if client is not None:
         options["client"] = client

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import DataFileError, MemoryBudgetError, MissingDependencyError, one_line
-from ..utils import format_rows, progress_bar, require, warn_id_like
+from ..utils import format_rows, is_streamed_source, open_source, progress_bar, require, warn_id_like
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
 TABLE_SUFFIXES = (".csv", ".tsv", ".parquet", ".pq")
@@ -47,6 +47,7 @@ class Dataset:
     feature_names: list[str] | None = None
     ids: np.ndarray | None = None  # one name per instance: relative file paths, an --id-column's values
     id_name: str | None = None  # what the ids are called in the outputs: "path" or the ID column's name
+    budget_left: int | str | None = None  # memory_limit less an array read from .npy shards or Parquet
 
     def __len__(self) -> int:
         return int(self.X.shape[0])
@@ -62,13 +63,17 @@ def load(
     progress: bool = False,
     id_column: str | None = None,
     drop: Sequence[str] | None = None,
+    memory_limit: int | str | None = None,
 ) -> Dataset:
     """Load a data set by what ``source`` is.
 
     - ``"digits"``: the embedded 8×8 handwritten digits.
     - a folder: images, one subfolder per class (:func:`load_image_folder`).
     - ``.npz``: arrays ``X`` and ``y`` (``labels`` may replace ``y``).
-    - ``.npy``: features; ``labels`` names a ``.npy``, ``.txt`` or ``.csv`` label file.
+    - ``.npy``: features, memory-mapped; ``labels`` names a ``.npy``, ``.txt`` or ``.csv`` label file.
+    - a folder of ``.npy`` shards, or a Parquet file with one list column (labels from its
+      ``label_column`` or ``labels``): read as ``diagnose`` reads such paths (``_sources``), the
+      array checked against ``memory_limit`` first; ``budget_left`` is what is left of it.
     - ``.csv``, ``.tsv``, ``.parquet``: feature columns plus ``label_column`` (default ``"label"``);
       ``id_column`` names the rows (kept out of the features), ``drop`` leaves columns out.
 
@@ -87,17 +92,19 @@ def load(
             raise DataFileError(f"{text}: no such file or folder.")
         _check_regular(path)
         suffix = path.suffix.lower()
-        if path.is_dir():
+        if is_streamed_source(path):  # .npy memory-mapped, .npy shards, a Parquet list column (_sources)
+            if labels is None and need_labels and suffix not in (".parquet", ".pq"):
+                raise DataFileError(f"{text}: {'a folder of .npy shards holds' if path.is_dir() else 'a .npy file holds'} "
+                                    "features only; pass the labels with --labels FILE.")
+            opened = open_source(path, label_column, labels is not None or not need_labels, memory_limit)
+            data = Dataset(X=opened.X, labels=np.empty(0) if opened.labels is None else np.asarray(opened.labels),
+                           source=text, is_image=_looks_like_images(opened.X), budget_left=opened.memory_limit)
+        elif path.is_dir():
             height, width, channels = _split_size(image_size) if image_size is not None else (0, 0, None)
             data = load_image_folder(path, image_size=(width, height) if image_size is not None else None,
                                      mode=_MODES.get(channels) if channels else None, progress=progress)
         elif suffix == ".npz":
             data = load_npz(path)
-        elif suffix == ".npy":
-            if labels is None and need_labels:
-                raise DataFileError(f"{text}: a .npy file holds features only; pass the labels with --labels FILE.")
-            X = _load_npy(path)
-            data = Dataset(X=X, labels=np.empty(0), source=text, is_image=_looks_like_images(X))
         elif suffix in TABLE_SUFFIXES:
             data = load_table(path, label_column=label_column, labels_elsewhere=labels is not None,
                               id_column=id_column, drop=drop)
