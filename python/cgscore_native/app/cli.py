@@ -125,9 +125,10 @@ def _with_row_ids(result: Any, data: Any) -> Any:
 def _output_frame(result: Any, args: argparse.Namespace) -> Any:
     """The table to write: every row in input order, or with --sort most suspicious first, or with
     --flagged-only the flagged rows only (most suspicious first)."""
-    frame = result.to_frame()
     if getattr(args, "flagged_only", False):
         return result.label_issues()
+    # One word for the labels the user gave, in `score`'s table as in `diagnose`'s.
+    frame = result.to_frame().rename(columns={"label": "given_label"})
     if getattr(args, "sort", "input") != "input":
         return frame.iloc[result.ranking()]
     return frame
@@ -261,7 +262,7 @@ def cmd_prune(args: argparse.Namespace) -> int:
     check_destination(args.output, args.force, KEEP_FORMATS)
     check_not_input(args.output, args.scores)
     frame = read_scores(args.scores)
-    kept = keep_indices(frame["cg_score"].to_numpy(), frame["label"].to_numpy(), args.keep, args.drop)
+    kept = keep_indices(frame["cg_score"].to_numpy(), frame["given_label"].to_numpy(), args.keep, args.drop)
     write_keep_list(kept, args.output, force=args.force, frame=frame)
     if not args.quiet:
         print(f"kept {kept.size} of {len(frame)} rows ({args.keep:.0%} of every class, dropped the "

@@ -386,9 +386,11 @@ def load_image_folder(
                 dtype = np.float32 if mode == "F" else np.int32
     sizes = {size for size, _ in headers}
     if image_size is None and len(sizes) > 1:
-        shown = ", ".join(f"{w}x{h}" for w, h in sorted(sizes)[:4])
+        # PIL's sizes are (width, height); the message writes height × width, as --image-size does
+        shown = ", ".join(f"{h}x{w}" for w, h in sorted(sizes, key=lambda s: (s[1], s[0]))[:4])
         raise DataFileError(
-            f"{folder}: images come in {len(sizes)} sizes ({shown}); pass --image-size HxW to resize them to one."
+            f"{folder}: images come in {len(sizes)} sizes (height x width: {shown}); "
+            "pass --image-size HxW to resize them to one."
         )
     width, height = image_size or next(iter(sizes))
     shape = (len(files), height, width) + ((len(mode),) if mode in ("RGB", "RGBA") else ())
@@ -481,11 +483,13 @@ def from_torch(data: Any, labels: Any = None) -> Dataset:
     return _checked(Dataset(X=X, labels=np.asarray(ys), source=type(data).__name__, is_image=_looks_like_images(X)))
 
 
-SCORE_COLUMNS = ("index", "label", "cg_score")
+SCORE_COLUMNS = ("index", "given_label", "cg_score")
 DIAGNOSIS_COLUMNS = ("index", "given_label", "suggested_label", "suspicion", "is_label_issue", "rank",
                      "multiclass_cg_score")
-# Columns renamed since earlier versions wrote them: (old name, new name) of a diagnosis table.
+# Columns renamed since earlier versions wrote them: (old name, new name) of a diagnosis table,
+# of a scores table.
 _RENAMED_DIAGNOSIS_COLUMNS = (("cg_score", "multiclass_cg_score"),)
+_RENAMED_SCORE_COLUMNS = (("label", "given_label"),)
 
 
 def read_scores(path: str | os.PathLike) -> Any:
@@ -508,13 +512,15 @@ def read_scores_or_diagnosis(path: str | os.PathLike) -> Any:
     return _checked_diagnosis_table(path, frame) if "suspicion" in frame.columns else _checked_scores_table(path, frame)
 
 
-def _renamed_diagnosis_columns(frame: Any) -> Any:
-    """A diagnosis table of an earlier version in today's column names (its cg_score is the multi-class one)."""
-    renames = {old: new for old, new in _RENAMED_DIAGNOSIS_COLUMNS if old in frame.columns and new not in frame.columns}
+def _renamed_diagnosis_columns(frame: Any, renamed: Any = _RENAMED_DIAGNOSIS_COLUMNS) -> Any:
+    """A diagnosis (or scores) table of an earlier version in today's column names (a diagnosis's
+    cg_score is the multi-class one; a scores table's label is the given label)."""
+    renames = {old: new for old, new in renamed if old in frame.columns and new not in frame.columns}
     return frame.rename(columns=renames) if renames else frame
 
 
 def _checked_scores_table(path: Path, frame: Any) -> Any:
+    frame = _renamed_diagnosis_columns(frame, _RENAMED_SCORE_COLUMNS)
     missing = [c for c in SCORE_COLUMNS if c not in frame.columns]
     if missing:
         raise DataFileError(f"{path}: not a scores file; missing column(s) {', '.join(missing)}.")
