@@ -105,7 +105,7 @@ def test_report_tells_the_two_kinds_of_file_apart(tmp_path, npz):
     assert run_cli("diagnose", npz, "-o", tmp_path / "d.npz", "--quiet").returncode == 0
     assert run_cli("score", npz, "-o", tmp_path / "s.npz", "--quiet", "--seed", "1").returncode == 0
     assert "suspicion" in read_scores_or_diagnosis(tmp_path / "d.npz").columns
-    assert "label" in read_scores_or_diagnosis(tmp_path / "s.npz").columns
+    assert "given_label" in read_scores_or_diagnosis(tmp_path / "s.npz").columns
     pd.DataFrame({"index": [0], "given_label": [1], "suspicion": [0.5]}).to_csv(tmp_path / "bad.csv", index=False)
     proc = run_cli("report", tmp_path / "bad.csv", "-o", tmp_path / "rep")
     assert_one_line_error(proc, "not a diagnosis file", "suggested_label")

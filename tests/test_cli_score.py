@@ -33,7 +33,7 @@ def _check(frame, expected, labels=LABELS):
     np.testing.assert_array_equal(frame["cg_score"].to_numpy(), expected.scores)  # bit-exact
     np.testing.assert_array_equal(frame["std"].to_numpy(), expected.std)
     np.testing.assert_array_equal(frame["index"].to_numpy(), np.arange(len(labels)))
-    assert [str(v) for v in frame["label"]] == [str(v) for v in labels]
+    assert [str(v) for v in frame["given_label"]] == [str(v) for v in labels]
     ranks = frame["rank"].to_numpy()
     assert ranks[np.argmax(expected.scores)] == 1 and sorted(ranks) == list(range(1, len(labels) + 1))
 
@@ -43,7 +43,7 @@ def test_npz_input_each_output_format(tmp_path, out):
     np.savez(tmp_path / "d.npz", X=IMAGES, y=LABELS)
     frame = _score(tmp_path, tmp_path / "d.npz", out=out)
     _check(frame, _expected())
-    expected_columns = ["index", "label", "cg_score", "rank", "percentile_in_class", "std", "count",
+    expected_columns = ["index", "given_label", "cg_score", "rank", "percentile_in_class", "std", "count",
                         "duplicate_group", "conflicting_duplicate"]
     assert list(frame.columns) == expected_columns
 

@@ -11,7 +11,7 @@ from cgscore_native.app.writers import OutputExistsError, atomic_directory, writ
 pd = pytest.importorskip("pandas")
 pytest.importorskip("pyarrow")
 
-FRAME = pd.DataFrame({"index": np.arange(4), "label": ["a", "b", "a", "b"], "cg_score": [0.5, 1.5, 2.5, 1e-300]})
+FRAME = pd.DataFrame({"index": np.arange(4), "given_label": ["a", "b", "a", "b"], "cg_score": [0.5, 1.5, 2.5, 1e-300]})
 
 
 @pytest.mark.parametrize("name", ["s.csv", "s.parquet", "s.npz"])
@@ -20,8 +20,16 @@ def test_round_trip_is_exact(tmp_path, name):
     back = read_scores(tmp_path / name)
     assert list(back.columns) == list(FRAME.columns)
     np.testing.assert_array_equal(back["cg_score"].to_numpy(), FRAME["cg_score"].to_numpy())
-    assert list(back["label"]) == list(FRAME["label"])
+    assert list(back["given_label"]) == list(FRAME["given_label"])
     assert [p.name for p in tmp_path.iterdir()] == [name]
+
+
+@pytest.mark.parametrize("name", ["s.csv", "s.npz"])
+def test_a_scores_file_of_an_earlier_version_reads_its_label_as_the_given_label(tmp_path, name):
+    write_table(FRAME.rename(columns={"given_label": "label"}), tmp_path / name)
+    back = read_scores(tmp_path / name)
+    assert list(back.columns) == list(FRAME.columns)
+    assert list(back["given_label"]) == list(FRAME["given_label"])
 
 
 def test_failure_while_writing_leaves_nothing(tmp_path, monkeypatch):
@@ -80,9 +88,9 @@ def test_outputs_respect_the_umask(tmp_path, umask):
 
 @pytest.mark.parametrize("name", ["s.csv", "s.parquet", "s.npz"])
 def test_labels_named_na_or_empty_round_trip(tmp_path, name):
-    frame = pd.DataFrame({"index": np.arange(4), "label": ["NA", "", "null", "b"], "cg_score": [0.5, 1.5, 2.5, 3.5]})
+    frame = pd.DataFrame({"index": np.arange(4), "given_label": ["NA", "", "null", "b"], "cg_score": [0.5, 1.5, 2.5, 3.5]})
     write_table(frame, tmp_path / name)
-    assert list(read_scores(tmp_path / name)["label"]) == ["NA", "", "null", "b"]
+    assert list(read_scores(tmp_path / name)["given_label"]) == ["NA", "", "null", "b"]
 
 
 def test_an_unwritable_destination_is_refused_before_the_work(tmp_path):

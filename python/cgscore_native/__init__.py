@@ -28,8 +28,10 @@ from .errors import (
     CheckpointMismatchError,
     DuplicateRowsError,
     DuplicatesWarning,
+    LabelsWarning,
     LookalikeLabelsWarning,
     MemoryBudgetError,
+    ScaleWarning,
     SingularGramError,
 )
 from .result import CGResult, ProblemReport
@@ -51,9 +53,11 @@ __all__ = [
     "Diagnosis",
     "DuplicateRowsError",
     "DuplicatesWarning",
+    "LabelsWarning",
     "LookalikeLabelsWarning",
     "MemoryBudgetError",
     "ProblemReport",
+    "ScaleWarning",
     "SingularGramError",
     "__version__",
     "build_info",

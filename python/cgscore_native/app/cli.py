@@ -126,9 +126,10 @@ def _with_row_ids(result: Any, data: Any) -> Any:
 def _output_frame(result: Any, args: argparse.Namespace) -> Any:
     """The table to write: every row in input order, or with --sort most suspicious first, or with
     --flagged-only the flagged rows only (most suspicious first)."""
-    frame = result.to_frame()
     if getattr(args, "flagged_only", False):
         return result.label_issues()
+    # One word for the labels the user gave, in `score`'s table as in `diagnose`'s.
+    frame = result.to_frame().rename(columns={"label": "given_label"})
     if getattr(args, "sort", "input") != "input":
         return frame.iloc[result.ranking()]
     return frame
@@ -264,7 +265,7 @@ def cmd_prune(args: argparse.Namespace) -> int:
     check_destination(args.output, args.force, KEEP_FORMATS)
     check_not_input(args.output, args.scores)
     frame = read_scores(args.scores)
-    kept = keep_indices(frame["cg_score"].to_numpy(), frame["label"].to_numpy(), args.keep, args.drop)
+    kept = keep_indices(frame["cg_score"].to_numpy(), frame["given_label"].to_numpy(), args.keep, args.drop)
     write_keep_list(kept, args.output, force=args.force, frame=frame)
     if not args.quiet:
         print(f"kept {kept.size} of {len(frame)} rows ({args.keep:.0%} of every class, dropped the "
@@ -391,7 +392,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     p = _command(sub, "score", cmd_score, "score every instance of a data set",
-                 "Score every instance and write a table, one row per instance: index, label, cg_score, "
+                 "Score every instance and write a table, one row per instance: index, given_label, cg_score, "
                  "rank, percentile_in_class, std, count, duplicate_group, conflicting_duplicate (and a2, b2, ab "
                  "with --subterms).\n\nINPUT: a .npz with arrays X and y; a .npy of features with --labels; "
                  "a CSV/TSV/Parquet table (feature columns + --label-column); a folder of images with one "
@@ -415,10 +416,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = _command(sub, "diagnose", cmd_diagnose, "find the labels that look wrong, and suggest the right ones",
                  "Predict every instance's label leave-one-out (kernel regression with the NTK, all from one "
                  "factorization), then set aside the worst suspects and refit once. Writes one row per instance: "
-                 "index, given_label, suggested_label, suspicion (how far the best other class is predicted above "
-                 "the given one; > 0 means another class wins), is_label_issue (suspicion > 0), rank "
-                 "(1 = most suspicious) and cg_score (the paper's multi-class CG-score).\n\nINPUT: as for "
-                 "'cgscore score'. OUT: .csv, .parquet or .npz, by extension.",
+                 "the path or --id-column when known, index, given_label, suggested_label, suspicion (how far the "
+                 "best other class is predicted above the given one; > 0 means another class wins), is_label_issue "
+                 "(suspicion > 0), rank (1 = most suspicious) and multiclass_cg_score (the paper's multi-class "
+                 "CG-score).\n\nINPUT: as for 'cgscore score'. OUT: .csv, .parquet or .npz, by extension.",
                  "cgscore diagnose images/ -o diagnosis.csv && cgscore report diagnosis.csv --data images/ -o report/")
     p.add_argument("input", metavar="INPUT", help="the data, as for 'cgscore score'")
     p.add_argument("-o", "--output", metavar="OUT", required=True, help="the diagnosis file: .csv, .parquet or .npz")

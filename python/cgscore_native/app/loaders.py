@@ -391,9 +391,11 @@ def load_image_folder(
                 dtype = np.float32 if mode == "F" else np.int32
     sizes = {size for size, _ in headers}
     if image_size is None and len(sizes) > 1:
-        shown = ", ".join(f"{w}x{h}" for w, h in sorted(sizes)[:4])
+        # PIL's sizes are (width, height); the message writes height × width, as --image-size does
+        shown = ", ".join(f"{h}x{w}" for w, h in sorted(sizes, key=lambda s: (s[1], s[0]))[:4])
         raise DataFileError(
-            f"{folder}: images come in {len(sizes)} sizes ({shown}); pass --image-size HxW to resize them to one."
+            f"{folder}: images come in {len(sizes)} sizes (height x width: {shown}); "
+            "pass --image-size HxW to resize them to one."
         )
     width, height = image_size or next(iter(sizes))
     shape = (len(files), height, width) + ((len(mode),) if mode in ("RGB", "RGBA") else ())

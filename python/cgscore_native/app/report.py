@@ -74,7 +74,7 @@ def write_report(
         return _write_diagnosis_report(frame, Path(out_dir), data, page_size, force,
                                        "Label diagnosis report" if title == "CG-score report" else title)
     scores = frame["cg_score"].to_numpy(dtype=np.float64)
-    labels = frame["label"].to_numpy()
+    labels = _given_labels(frame)
     top = np.argsort(-scores, kind="stable")[:top_k]
     bottom = np.argsort(scores, kind="stable")[:top_k]
     out_dir = Path(out_dir)
@@ -96,7 +96,6 @@ def write_report(
 
 def _write_diagnosis_report(frame, out_dir: Path, data: Dataset | None, page_size: int, force: bool, title: str) -> Path:
     """The diagnosis page: summary, the relabel worksheet, the suspicion's distribution."""
-    frame = frame.assign(label=frame["given_label"])
     with atomic_directory(out_dir, force) as tmp, warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # matplotlib font-cache notes on a fresh machine
         sections = [_summary(frame, data), write_worksheet(frame, data, tmp, page_size),
@@ -105,13 +104,18 @@ def _write_diagnosis_report(frame, out_dir: Path, data: Dataset | None, page_siz
     return out_dir / "index.html"
 
 
+def _given_labels(frame) -> np.ndarray:
+    """The labels the user gave: ``given_label`` (a diagnosis, ``cgscore score``'s table) or ``label`` (``CGResult.to_frame()``)."""
+    return frame["given_label" if "given_label" in frame.columns else "label"].to_numpy()
+
+
 # -- sections -----------------------------------------------------------------------------------
 
 
 def _summary(frame, data: Dataset | None) -> str:
     diagnosis = "suspicion" in frame.columns
     scores = None if diagnosis else frame["cg_score"].to_numpy(dtype=np.float64)
-    classes, counts = np.unique(frame["label"].to_numpy(), return_counts=True)
+    classes, counts = np.unique(_given_labels(frame), return_counts=True)
     facts = [
         ("instances", f"{len(frame)}"),
         ("classes", f"{classes.size} ({', '.join(f'{_esc(c)}: {m}' for c, m in zip(classes[:20], counts[:20]))}"
@@ -231,7 +235,7 @@ def _row_section(heading: str, data: Dataset | None, rows: np.ndarray, labels, s
 def _suspects(frame, data: Dataset | None, count: int) -> str:
     """The highest scores, with the label most of their nearest neighbours carry when data are given."""
     scores = frame["cg_score"].to_numpy(dtype=np.float64)
-    labels = frame["label"].to_numpy()
+    labels = _given_labels(frame)
     rows = np.argsort(-scores, kind="stable")[:count]
     head = ["rank", "row", "given label", "CG-score", "percentile in class"]
     majority = share = None
@@ -275,7 +279,7 @@ def _duplicates(frame) -> str:
     if "duplicate_group" not in frame.columns:
         return "<h2>Duplicate groups</h2><p>The scores file has no duplicate_group column.</p>"
     ids = frame["duplicate_group"].to_numpy()
-    labels = frame["label"].to_numpy()
+    labels = _given_labels(frame)
     groups = [np.flatnonzero(ids == g) for g in np.unique(ids[ids >= 0])]
     if not groups:
         return "<h2>Duplicate groups</h2><p>No rows are equal after normalization.</p>"

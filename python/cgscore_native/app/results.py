@@ -17,11 +17,13 @@ from ..errors import DataFileError, one_line
 from ..utils import require
 from .loaders import ZIP_MAGIC, check_magic, read_table
 
-SCORE_COLUMNS = ("index", "label", "cg_score")
+SCORE_COLUMNS = ("index", "given_label", "cg_score")
 DIAGNOSIS_COLUMNS = ("index", "given_label", "suggested_label", "suspicion", "is_label_issue", "rank",
                      "multiclass_cg_score")
-# Columns renamed since earlier versions wrote them: (old name, new name) of a diagnosis table.
+# Columns renamed since earlier versions wrote them: (old name, new name) of a diagnosis table,
+# of a scores table.
 _RENAMED_DIAGNOSIS_COLUMNS = (("cg_score", "multiclass_cg_score"),)
+_RENAMED_SCORE_COLUMNS = (("label", "given_label"),)
 
 
 def read_scores(path: str | os.PathLike) -> Any:
@@ -44,13 +46,15 @@ def read_scores_or_diagnosis(path: str | os.PathLike) -> Any:
     return _checked_diagnosis_table(path, frame) if "suspicion" in frame.columns else _checked_scores_table(path, frame)
 
 
-def _renamed_diagnosis_columns(frame: Any) -> Any:
-    """A diagnosis table of an earlier version in today's column names (its cg_score is the multi-class one)."""
-    renames = {old: new for old, new in _RENAMED_DIAGNOSIS_COLUMNS if old in frame.columns and new not in frame.columns}
+def _renamed_diagnosis_columns(frame: Any, renamed: Any = _RENAMED_DIAGNOSIS_COLUMNS) -> Any:
+    """A diagnosis (or scores) table of an earlier version in today's column names (a diagnosis's
+    cg_score is the multi-class one; a scores table's label is the given label)."""
+    renames = {old: new for old, new in renamed if old in frame.columns and new not in frame.columns}
     return frame.rename(columns=renames) if renames else frame
 
 
 def _checked_scores_table(path: Path, frame: Any) -> Any:
+    frame = _renamed_diagnosis_columns(frame, _RENAMED_SCORE_COLUMNS)
     missing = [c for c in SCORE_COLUMNS if c not in frame.columns]
     if missing:
         raise DataFileError(f"{path}: not a scores file; missing column(s) {', '.join(missing)}.")

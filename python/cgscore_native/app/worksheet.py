@@ -59,7 +59,7 @@ def write_worksheet(frame: Any, data: Dataset | None, out: Path, page_size: int 
     suspicion = frame["suspicion"].to_numpy(dtype=np.float64)
     given, suggested = frame["given_label"].to_numpy(), frame["suggested_label"].to_numpy()
     worksheet = frame.iloc[rows]
-    if heading not in worksheet.columns:
+    if heading not in worksheet.columns and data is not None and data.ids is not None:  # the data's IDs, first
         worksheet = worksheet.assign(**{heading: [names[r] for r in rows]})
         worksheet = worksheet[[heading] + [c for c in worksheet.columns if c != heading]]
     worksheet.to_csv(out / FLAGGED_CSV, index=False)

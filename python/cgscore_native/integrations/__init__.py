@@ -3,8 +3,8 @@
 Each submodule imports its host library on import, and nothing else in cgscore_native
 imports these submodules, so the core never needs the hosts:
 
-- :mod:`cgscore_native.integrations.cleanlab`: a Datalab issue type ``complexity_gap``
-  (registered on import) and ``complexity_gap_score(labels, *, features=...)``.
+- :mod:`cgscore_native.integrations.cleanlab`: the Datalab issue types ``label_diagnosis``
+  and ``complexity_gap`` (registered on import) and ``complexity_gap_score(labels, *, features=...)``.
   Install: ``pip install ".[cleanlab]"``.
 - :mod:`cgscore_native.integrations.pydvl`: ``ComplexityGapValuation``, a pyDVL
   ``Valuation``. Install: ``pip install ".[pydvl]"`` (pyDVL pins NumPy < 2).
