@@ -127,12 +127,25 @@ def _output_frame(result: Any, args: argparse.Namespace) -> Any:
     """The table to write: every row in input order, or with --sort most suspicious first, or with
     --flagged-only the flagged rows only (most suspicious first)."""
     if getattr(args, "flagged_only", False):
-        return result.label_issues()
-    # One word for the labels the user gave, in `score`'s table as in `diagnose`'s.
-    frame = result.to_frame().rename(columns={"label": "given_label"})
-    if getattr(args, "sort", "input") != "input":
-        return frame.iloc[result.ranking()]
-    return frame
+        frame = result.label_issues()
+    else:
+        # One word for the labels the user gave, in `score`'s table as in `diagnose`'s.
+        frame = result.to_frame().rename(columns={"label": "given_label"})
+        if getattr(args, "sort", "input") != "input":
+            frame = frame.iloc[result.ranking()]
+    return with_run_columns(frame)
+
+
+def with_run_columns(frame: Any) -> Any:
+    """A diagnosis table with what its predictions were made with (``to_frame().attrs``: the
+    kernel, λ, ...) as constant columns, so that every format (CSV too) carries them to
+    ``cgscore report``; other tables unchanged."""
+    extra = {k: v for k, v in frame.attrs.items() if k in RUN_COLUMNS and k not in frame.columns}
+    return frame.assign(**extra) if extra else frame
+
+
+# The diagnosis's run facts written into its table (``with_run_columns``), in this order.
+RUN_COLUMNS = ("kernel", "ridge")
 
 
 def _engine_options(args: argparse.Namespace) -> dict[str, Any]:

@@ -125,6 +125,9 @@ def _summary(frame, data: Dataset | None) -> str:
         facts.append(("CG-score", f"min {scores.min():.4g}, median {np.median(scores):.4g}, max {scores.max():.4g}"))
     if "count" in frame.columns:
         facts.append(("repeats per instance", f"{int(frame['count'].max())}"))
+    if "kernel" in frame.columns and len(frame):  # a diagnosis file: what the predictions were made with
+        ridge = f", λ = {float(frame['ridge'].iloc[0]):g}" if "ridge" in frame.columns else ""
+        facts.append(("kernel", f"{_esc(str(frame['kernel'].iloc[0]))}{ridge}"))
     if "is_label_issue" in frame.columns:
         flagged = int(np.sum(frame["is_label_issue"].to_numpy().astype(bool)))
         facts.append(("flagged as label issues", f"{flagged} ({flagged / len(frame):.1%})"))
