@@ -25,7 +25,8 @@ from ._guards import check_table_scale, warn_noise_near_random, warn_regression_
 from ._kernel_choice import resolve_kernel  # kernel= (issue 18)
 from ._kernels import parse_kernel  # kernel= (issue 18)
 from ._loo import LooTask, margins, run_task, signed_targets
-from ._memory import check_memory, check_plan_fits, diagnosis_plan_bytes, plan_chunk_size
+from ._large import check_mode, diagnose_large
+from ._memory import check_memory, check_plan_fits, choose_diagnosis_mode, diagnosis_plan_bytes, plan_chunk_size
 from ._plan import stratified_chunks
 from ._prepare import DEFAULT_RIDGE, UnitRows, prepare_features
 from ._progress import StagedBar, progress_bar
@@ -81,6 +82,7 @@ def diagnose(
     ridge_grid: Sequence[float] = RIDGE_GRID,
     ridge_search: str = "climb",
     kernel: str | int = "paper",
+    mode: str = "auto",
 ) -> Diagnosis:
     """Which labels look wrong, and what they should be: leave-one-out NTK predictions (docs/math.md, "A label diagnosis").
 
@@ -178,6 +180,16 @@ def diagnose(
 
         check_client(client)
     K = classes.size
+    # -- mode= (docs/large-data.md): the large-data mode plans its own cells (_large) --
+    chosen_mode = choose_diagnosis_mode(check_mode(mode), n, d, K, threads or default_threads(), chunk_size,
+                                        memory_limit, client, conversion_bytes(Xa), kernel_dtype(Xa.dtype).itemsize,
+                                        diagnosis_plan_bytes(n, K, 1, rounds, len(grid)))
+    if chosen_mode == "large":
+        return diagnose_large(Xa, codes, classes, label_values, given.index, kernel=kernel_spec, grid=list(grid),
+                              fixed_ridge=not isinstance(ridge, str), rounds=rounds, fraction=fraction,
+                              set_aside=set_aside, seed=seed, threads=threads, client=client, checkpoint=checkpoint,
+                              memory_limit=memory_limit, progress=progress, predictions=predictions,
+                              auto_share=_auto_share)
 
     kernel_threads = threads or default_threads()
     copy, itemsize = conversion_bytes(Xa), kernel_dtype(Xa.dtype).itemsize
@@ -216,6 +228,7 @@ def diagnose(
     cg_ridge = DEFAULT_RIDGE if groups else 0.0
     used_kernel, grid, choice = resolve_kernel(kernel_spec, grid, not isinstance(ridge, str), data, codes, K, threads)
     params: dict[str, Any] = {
+        "mode": "exact" if chunk is None else "chunked",
         "kernel": used_kernel.name,
         "rounds": rounds,
         "set_aside": set_aside,
@@ -264,6 +277,7 @@ def diagnose(
         params=params,
         index=given.index,
         class_scores=outcome.predictions,
+        mode=params["mode"],
     )
 
 
