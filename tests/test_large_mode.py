@@ -143,3 +143,21 @@ def test_bad_mode_is_refused_in_one_line(kwargs, message):
     with pytest.raises(ValueError, match=message) as info:
         cg.diagnose(X, y, **kwargs)
     assert "\n" not in str(info.value)
+
+
+def test_the_cli_runs_the_large_mode(tmp_path):
+    pytest.importorskip("pandas")
+    from _cli_support import run_cli
+
+    X, y, _ = clustered(300, seed=8)
+    path = tmp_path / "d.npz"
+    np.savez(path, X=X, y=y)
+    out = run_cli("diagnose", path, "-o", tmp_path / "d.csv", "--mode", "large", "--ridge", "0.3", "--seed", "3")
+    assert out.returncode == 0, out.stderr
+    assert "large mode, 1 cells, seed 3" in out.stdout
+    api = cg.diagnose(X, y, mode="large", ridge=0.3, seed=3)
+    import pandas as pd
+
+    assert np.array_equal(pd.read_csv(tmp_path / "d.csv")["suspicion"].to_numpy(), api.suspicion)
+    bad = run_cli("diagnose", path, "-o", tmp_path / "e.csv", "--mode", "huge")
+    assert bad.returncode == 2 and "invalid choice: 'huge'" in bad.stderr
