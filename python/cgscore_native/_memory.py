@@ -386,7 +386,8 @@ def choose_diagnosis_mode(mode: str, n: int, d: int, K: int, threads: int, chunk
     """"exact" (whole data, or the random chunks of ``chunk_size=``) or "large" for a checked mode=.
 
     "auto": chunk_size= asks for chunks (exact mode); else the whole data while n ≤ EXACT_MAX_ROWS
-    and its n×n buffer fits (here: the memory budget and what can be allocated), else large."""
+    and its n×n buffer fits (here: the memory budget and what can be allocated), else large (unless
+    one cell's fit would hold all the rows: then the random chunks of the exact mode)."""
     if mode == "large":
         if chunk_size is not None:
             raise ValueError("chunk_size= splits the data into random chunks of the exact mode; mode='large' plans "
@@ -401,4 +402,9 @@ def choose_diagnosis_mode(mode: str, n: int, d: int, K: int, threads: int, chunk
                                 plan_bytes=(plan, plan)) is None
     except MemoryBudgetError:
         whole = False
-    return "exact" if whole else "large"
+    if whole:
+        return "exact"
+    from ._large import largest_fit_rows
+
+    # Cells no smaller than the data would not help: the exact mode's random chunks then.
+    return "large" if largest_fit_rows(n) < n else "exact"
