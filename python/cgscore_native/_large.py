@@ -327,7 +327,8 @@ def run_large(req: LargeRequest, auto_share: Any) -> LargeOutcome:
     grids = {k.depth: (list(req.grid) if req.fixed_ridge else
                        positive if k.depth == 0 else ridge_grid(k, positive)) for k in candidates}
     if len(candidates) == 1 and len(grids[candidates[0].depth]) == 1:
-        kernel, lam, scores = candidates[0], float(grids[candidates[0].depth][0]), {}
+        kernel, lam = candidates[0], float(grids[candidates[0].depth][0])
+        scores: dict[str, dict[float, float]] = {}
     else:
         kernel, lam, scores = choose_in_cells(data, cells, codes, K, candidates, grids, req.threads)
     # The CG-score of the paper's kernel at the predictions' λ when that is the kernel fitted:

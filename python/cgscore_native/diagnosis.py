@@ -24,8 +24,8 @@ from ._execute import run_tasks
 from ._guards import check_table_scale, warn_noise_near_random, warn_regression_target
 from ._kernel_choice import resolve_kernel  # kernel= (issue 18)
 from ._kernels import parse_kernel  # kernel= (issue 18)
-from ._loo import LooTask, margins, run_task, signed_targets
 from ._large import check_mode, diagnose_large
+from ._loo import LooTask, margins, run_task, signed_targets
 from ._memory import check_memory, check_plan_fits, choose_diagnosis_mode, diagnosis_plan_bytes, plan_chunk_size
 from ._plan import stratified_chunks
 from ._prepare import DEFAULT_RIDGE, UnitRows, prepare_features
