@@ -373,3 +373,37 @@ def check_plan_fits(plan: int, memory_limit: Any, n: int, K: int, reps: int, rou
             f"rounds={rounds} and {reps} partition(s) of {n} rows × {K} classes need {format_size(plan)} for the "
             f"predictions alone, but {what} is {format_size(budget)}. Use fewer rounds or repeats "
             "(the defaults are 1 and 3).", required_bytes=plan, available_bytes=budget)
+
+
+# The planner's choice of the diagnosis mode (bench/large/README.md, "When the whole data wins"):
+# the whole-data fit while n is at most this and its n×n buffer fits, the large-data mode past that.
+EXACT_MAX_ROWS = 20_000
+
+
+def choose_diagnosis_mode(mode: str, n: int, d: int, K: int, threads: int, chunk_size: Any, memory_limit: Any,
+                          client: Any, copy_bytes: int, itemsize: int, plan: int) -> str:
+    """"exact" (whole data, or the random chunks of ``chunk_size=``) or "large" for a checked mode=.
+
+    "auto": chunk_size= asks for chunks (exact mode); else the whole data while n ≤ EXACT_MAX_ROWS
+    and its n×n buffer fits (here: the memory budget and what can be allocated), else large (unless
+    one cell's fit would hold all the rows: then the random chunks of the exact mode)."""
+    if mode == "large":
+        if chunk_size is not None:
+            raise ValueError("chunk_size= splits the data into random chunks of the exact mode; mode='large' plans "
+                             "its own cells of nearby rows: drop chunk_size= or use mode='exact'.")
+        return "large"
+    if mode == "exact" or chunk_size is not None:
+        return "exact"
+    if n > EXACT_MAX_ROWS:
+        return "large"
+    try:
+        whole = plan_chunk_size(n, d, K, threads, None, memory_limit, client, copy_bytes, itemsize,
+                                plan_bytes=(plan, plan)) is None
+    except MemoryBudgetError:
+        whole = False
+    if whole:
+        return "exact"
+    from ._large import largest_fit_rows
+
+    # Cells no smaller than the data would not help: the exact mode's random chunks then.
+    return "large" if largest_fit_rows(n) < n else "exact"

@@ -23,8 +23,9 @@ from ._duplicates import DEFAULT_RIDGE, diagnosis_ridges, retry_near_duplicate, 
 from ._execute import run_tasks
 from ._guards import warn_noise_near_random
 from ._kernel_choice import resolve_kernel  # kernel= (issue 18)
+from ._large import check_mode, diagnose_large
 from ._loo import LooTask, margins, run_task, signed_targets
-from ._memory import check_memory, check_plan_fits, diagnosis_plan_bytes, plan_chunk_size
+from ._memory import check_memory, check_plan_fits, choose_diagnosis_mode, diagnosis_plan_bytes, plan_chunk_size
 from ._plan import stratified_chunks
 from ._prepare import UnitRows, prepare_features
 from ._progress import StagedBar, progress_bar
@@ -66,6 +67,7 @@ def diagnose(
     ridge_grid: Sequence[float] = RIDGE_GRID,
     ridge_search: str = "climb",
     kernel: str | int = "paper",
+    mode: str = "auto",
 ) -> Diagnosis:
     """Which labels look wrong, and what they should be: leave-one-out NTK predictions (docs/math.md, "A label diagnosis").
 
@@ -165,6 +167,16 @@ def diagnose(
     step = read_input(X, labels, label_column=label_column, drop=drop, standardize=standardize)
     classes, codes = step.class_labels
     n, d, K = step.n, step.d, classes.size
+    # -- mode= (docs/large-data.md): the large-data mode plans its own cells (_large) --
+    chosen_mode = choose_diagnosis_mode(check_mode(mode), n, d, K, threads or default_threads(), chunk_size,
+                                        memory_limit, client, step.copy_bytes, step.itemsize,
+                                        diagnosis_plan_bytes(n, K, 1, rounds, len(grid)))
+    if chosen_mode == "large":
+        return diagnose_large(step.features, codes, classes, step.labels, step.index, kernel=kernel_spec,
+                              grid=list(grid), fixed_ridge=not isinstance(ridge, str), rounds=rounds,
+                              fraction=fraction, set_aside=set_aside, seed=seed, threads=threads, client=client,
+                              checkpoint=checkpoint, memory_limit=memory_limit, progress=progress,
+                              predictions=predictions, auto_share=_auto_share)
 
     kernel_threads = threads or default_threads()
     copy, itemsize = step.copy_bytes, step.itemsize
@@ -193,6 +205,7 @@ def diagnose(
     grid, cg_ridge = diagnosis_ridges(groups, grid)
     used_kernel, grid, choice = resolve_kernel(kernel_spec, grid, not isinstance(ridge, str), data, codes, K, threads)
     params: dict[str, Any] = {
+        "mode": "exact" if chunk is None else "chunked",
         "kernel": used_kernel.name,
         "rounds": rounds,
         "set_aside": set_aside,
@@ -241,6 +254,7 @@ def diagnose(
         params=params,
         index=step.index,
         class_scores=outcome.predictions,
+        mode=params["mode"],
     )
 
 

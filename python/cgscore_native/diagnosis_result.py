@@ -53,6 +53,9 @@ class Diagnosis:
     index: Any = None  # the pandas index of a DataFrame input, kept by to_frame()
     # (n, K) the last round's per-class predictions, always kept for pred_probs()
     class_scores: np.ndarray | None = None
+    # which diagnosis ran: "exact" (whole data), "chunked" (random chunks) or "large" (cells with a
+    # halo, docs/large-data.md); its parameters are in ``params``
+    mode: str = "exact"
 
     def __len__(self) -> int:
         return int(self.suspicion.size)
@@ -104,7 +107,9 @@ class Diagnosis:
             "multiclass_cg_score": self.cg_score,
         })
         frame = pd.DataFrame(columns, index=self.index)
-        frame.attrs.update(kernel=self.kernel, ridge=self.ridge)  # what the predictions were made with
+        frame.attrs.update(kernel=self.kernel, ridge=self.ridge, mode=self.mode)  # what the predictions were made with
+        if self.mode == "large":
+            frame.attrs.update({key: self.params[key] for key in ("cells", "cell_rows", "halo_rows") if key in self.params})
         return frame
 
     def label_issues(self) -> Any:

@@ -224,7 +224,7 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
             options["repeats"] = args.repeats
         return diagnose(data.X, data.labels, ridge=args.ridge, rounds=args.rounds, set_aside=args.set_aside,
                         seed=args.seed, n_threads=args.threads, progress=not args.quiet, kernel=args.kernel,
-                        standardize=args.standardize, **options)
+                        standardize=args.standardize, mode=args.mode, **options)
 
     result, seconds = _compute_and_write(args, "diagnosis", compute)
     if not args.quiet:
@@ -232,6 +232,8 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
         chunks = result.params["chunk_size"]
         mode = "whole data" if chunks is None else f"chunks of {chunks}, {result.params['repeats']} partitions, " \
             f"seed {result.params['seed']}"
+        if result.mode == "large":
+            mode = f"large mode, {result.params['cells']} cells, seed {result.params['seed']}"
         print(f"diagnosed {len(result)} instances of {result.classes.size} classes in {seconds:.2f} s ({mode}): "
               f"{flagged} flagged as label issues; estimated noise rate {result.estimated_noise_rate:.1%}, "
               f"kernel {result.kernel}, ridge {result.ridge:g}; wrote {args.output}")
@@ -442,6 +444,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--kernel", type=_kernel_name, default="paper", metavar="NAME",
                    help="kernel of the predictions: 'paper' (the default), 'auto' (chosen by leave-one-out error), "
                         "'relu-ntk-L' or a depth L")
+    p.add_argument("--mode", choices=("auto", "exact", "large"), default="auto",
+                   help="'exact' (the whole data in one fit), 'large' (cells of nearby rows, linear in n) or 'auto' "
+                        "(the default: exact up to 20 000 rows while it fits, large past that)")
     p.add_argument("--rounds", type=_whole_number, default=1, metavar="N", help="cleaning rounds after the first (default 1)")
     p.add_argument("--set-aside", type=_share_or_auto, default="auto", metavar="auto|SHARE",
                    help="share set aside in each round: 'auto' (the estimated noise rate, the default) or a share")

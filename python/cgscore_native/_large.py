@@ -1,0 +1,440 @@
+"""The large-data diagnosis (mode="large"): k-means cells with a halo, one exact fit per cell.
+
+Design by measurement (bench/large/README.md): random chunks lose each row's neighbours, a
+global low-rank kernel loses local detail; cells of nearby rows with a halo keep both at a cost
+linear in n.
+
+1. Plan the cells: spherical k-means on a seeded sample of the unit rows, then one streaming
+   pass over all rows (a block at a time, never a float64 copy of X) finds every row's three
+   most similar centroids. Each row is the *core* row of one cell (its nearest with room: a
+   cell holds at most CAPACITY × the mean), and the *halo* of cell j is up to ``halo`` rows of
+   other cells that have j as their next-nearest centroid (displaced rows first, then 2nd,
+   then 3rd nearest; most similar first).
+2. Choose (kernel, λ) by PRESS over a few cells (the kernel actually fitted; _kernel_choice's
+   eigendecomposition gives every λ at once), unless both are given.
+3. One task per cell: factor the kernel of core ∪ halo once (the native core, exact) and report
+   the leave-one-out predictions F = Y − A/D of the core rows only; cleaning rounds are a second
+   task per cell, from the round-0 predictions of its rows. Tasks run through
+   ``_execute.run_tasks``: here, on Dask (``client=``) or from a checkpoint, bit-identical.
+
+Every row's prediction is the exact leave-one-out prediction of kernel ridge regression on its
+cell (tests/test_large_mode.py checks it against brute-force refits).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ._blas import product
+from ._duplicates import DEFAULT_RIDGE, diagnosis_ridges
+from ._execute import run_tasks
+from ._kernel_choice import loo_residual, ridge_grid, spectrum
+from ._kernels import Kernel
+from ._loo import clean_rounds, fit_rows, margins
+from ._prepare import UnitRows
+from ._progress import StagedBar, progress_bar
+from .checkpoint import Checkpoint, TaskArrays, fingerprint
+from .errors import DuplicatesWarning, SingularGramError
+
+MODES = ("auto", "exact", "large")
+# Core rows per cell and halo rows added to each fit (bench/large/README.md, "Cell size").
+CELL_ROWS = 1000
+HALO_ROWS = 1000
+# Past this many rows the cells shrink so that one pass stays within the 1M-row time goal.
+SMALL_CELLS_FROM = 200_000
+SMALL_CELL_ROWS = 500
+SMALL_HALO_ROWS = 500
+CAPACITY = 1.5  # a cell's core holds at most this × the mean core size
+KMEANS_SAMPLE_PER_CELL = 32  # k-means runs on this many sampled rows per cell (at most KMEANS_SAMPLE)
+KMEANS_SAMPLE = 65_536
+KMEANS_ITERATIONS = 12
+SELECTION_CELLS = 3  # cells whose PRESS chooses (kernel, λ)
+_BLOCK_ROWS = 4096  # rows per block of the assignment pass
+
+
+def check_mode(mode: Any) -> str:
+    """mode= as one of MODES, or a one-line ValueError."""
+    if not isinstance(mode, str) or mode.strip().lower() not in MODES:
+        raise ValueError(f"mode must be 'auto', 'exact' or 'large'; got {mode!r}.")
+    return mode.strip().lower()
+
+
+def cell_shape(n: int) -> tuple[int, int]:
+    """(core rows, halo rows) per cell for n rows."""
+    if n >= SMALL_CELLS_FROM:
+        return SMALL_CELL_ROWS, SMALL_HALO_ROWS
+    return CELL_ROWS, HALO_ROWS
+
+
+def largest_fit_rows(n: int) -> int:
+    """The most rows one cell's fit can have (core at capacity plus a full halo)."""
+    core, halo = cell_shape(n)
+    return min(n, int(math.ceil(CAPACITY * core)) + 1 + halo)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One cell: the rows it reports (core) and the rows it is fitted with besides (halo)."""
+
+    core: np.ndarray  # sorted row indices
+    halo: np.ndarray  # row indices, most similar first
+
+    @property
+    def fit_rows(self) -> np.ndarray:
+        return np.concatenate([self.core, self.halo])
+
+
+# -- 1. the cells ---------------------------------------------------------------------------------
+
+
+def spherical_kmeans(data: UnitRows, k: int, rng: np.random.Generator) -> np.ndarray:
+    """k unit centroids (k, d) from spherical k-means on a seeded sample of the unit rows."""
+    n = data.shape[0]
+    size = min(n, max(k, min(KMEANS_SAMPLE, KMEANS_SAMPLE_PER_CELL * k)))
+    sample = np.sort(rng.choice(n, size=size, replace=False))
+    U = data.normalized(sample).astype(np.float64, copy=False)
+    C = U[rng.choice(size, size=k, replace=False)].copy()
+    for _ in range(KMEANS_ITERATIONS):
+        S = product(U, C, transpose_b=True)
+        best = np.argmax(S, axis=1)
+        sums = np.zeros_like(C)
+        np.add.at(sums, best, U)
+        norms = np.linalg.norm(sums, axis=1)
+        empty = norms == 0
+        if np.any(empty):  # an empty cell restarts at the sample rows farthest from their centroid
+            far = np.argsort(S[np.arange(size), best], kind="stable")[: int(empty.sum())]
+            sums[empty], norms[empty] = U[far], 1.0
+        C = sums / norms[:, None]
+    return C
+
+
+def nearest_centroids(data: UnitRows, C: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's three most similar centroids (n, 3) and the similarities (n, 3), in one pass
+    over the rows a block at a time."""
+    n = data.shape[0]
+    r = min(3, C.shape[0])
+    top = np.empty((n, r), dtype=np.int64)
+    sim = np.empty((n, r))
+    for start in range(0, n, _BLOCK_ROWS):
+        rows = np.arange(start, min(start + _BLOCK_ROWS, n))
+        S = product(data.normalized(rows), C, transpose_b=True)
+        part = np.argpartition(-S, r - 1, axis=1)[:, :r] if r < C.shape[0] else np.tile(np.arange(r), (rows.size, 1))
+        vals = np.take_along_axis(S, part, axis=1)
+        order = np.lexsort((part, -vals), axis=1)  # most similar first, ties by centroid index
+        top[rows] = np.take_along_axis(part, order, axis=1)
+        sim[rows] = np.take_along_axis(vals, order, axis=1)
+    return top, sim
+
+
+def assign_cells(top: np.ndarray, sim: np.ndarray, k: int, capacity: int, halo: int) -> list[Cell]:
+    """Core rows: each row to its nearest centroid with room (most similar rows first), else to
+    its nearest. Halo of j: rows of other cells with j among their nearest, up to ``halo``."""
+    n, r = top.shape
+    owner = np.full(n, -1, dtype=np.int64)
+    filled = np.zeros(k, dtype=np.int64)
+    for rank in range(r):
+        free = np.flatnonzero(owner < 0)
+        want = top[free, rank]
+        order = np.lexsort((free, -sim[free, rank], want))  # by cell, most similar first
+        free, want = free[order], want[order]
+        starts = np.searchsorted(want, np.arange(k))
+        place = np.arange(free.size) - starts[want]  # position in the cell's queue
+        ok = place < capacity - filled[want]
+        owner[free[ok]] = want[ok]
+        filled += np.bincount(want[ok], minlength=k)
+    left = owner < 0
+    owner[left] = top[left, 0]
+    # halo candidates: (cell, rank, −similarity, row) with cell ≠ the row's own
+    cand_cell = top.reshape(-1)
+    cand_rank = np.repeat(np.arange(r)[None, :], n, axis=0).reshape(-1)
+    cand_sim = sim.reshape(-1)
+    cand_row = np.repeat(np.arange(n), r)
+    keep = cand_cell != owner[cand_row]
+    cand_cell, cand_rank, cand_sim, cand_row = cand_cell[keep], cand_rank[keep], cand_sim[keep], cand_row[keep]
+    order = np.lexsort((cand_row, -cand_sim, cand_rank, cand_cell))
+    cand_cell, cand_row = cand_cell[order], cand_row[order]
+    bounds = np.searchsorted(cand_cell, np.arange(k + 1))
+    core_order = np.argsort(owner, kind="stable")
+    core_bounds = np.searchsorted(owner[core_order], np.arange(k + 1))
+    cells = []
+    for j in range(k):
+        core = core_order[core_bounds[j]:core_bounds[j + 1]]
+        if core.size:
+            cells.append(Cell(core=np.sort(core), halo=cand_row[bounds[j]:min(bounds[j + 1], bounds[j] + halo)]))
+    return cells
+
+
+def plan_cells(data: UnitRows, entropy: int, core_rows: int, halo_rows: int) -> list[Cell]:
+    """The cells of the run (seeded: the same cells for the same seed, here or on a cluster)."""
+    n = data.shape[0]
+    k = max(1, int(round(n / core_rows)))
+    if k == 1:
+        return [Cell(core=np.arange(n), halo=np.empty(0, dtype=np.int64))]
+    rng = np.random.default_rng([entropy, 0x1A26E])
+    C = spherical_kmeans(data, k, rng)
+    top, sim = nearest_centroids(data, C)
+    return assign_cells(top, sim, k, int(math.ceil(CAPACITY * n / k)), halo_rows)
+
+
+# -- 2. the kernel and λ ---------------------------------------------------------------------------
+
+
+def choose_in_cells(data: UnitRows, cells: list[Cell], codes: np.ndarray, K: int, kernels: list[Kernel],
+                    grids: dict[int, list[float]], threads: int) -> tuple[Kernel, float, dict[str, dict[float, float]]]:
+    """The (kernel, λ) of least PRESS of the core rows of SELECTION_CELLS cells (evenly spread
+    over the plan), each cell fitted with its halo, as in the run. Ties: the shallower kernel,
+    then the larger λ. Returns the choice and PRESS per kernel and λ (per row and class)."""
+    picks = np.unique(np.linspace(0, len(cells) - 1, min(SELECTION_CELLS, len(cells))).round().astype(int))
+    table: dict[str, dict[float, float]] = {}
+    best: tuple[float, int, float] | None = None
+    chosen = (kernels[0], grids[kernels[0].depth][0])
+    for kernel in kernels:
+        spectra = [(spectrum(data, cells[p].fit_rows, codes, K, kernel, threads), cells[p].core.size) for p in picks]
+        values: dict[float, float] = {}
+        for lam in grids[kernel.depth]:
+            if any(lam + float(sp.s[0]) <= 1e-10 * float(sp.s[-1]) for sp, _ in spectra):
+                continue  # K + λI not safely positive definite in some cell
+            total, count = 0.0, 0
+            for sp, core in spectra:
+                R, _ = loo_residual(sp, lam)
+                total += float(np.sum(R[:core] ** 2))
+                count += R[:core].size
+            values[float(lam)] = total / count
+        if not values:
+            continue
+        table[kernel.name] = values
+        for lam, value in values.items():
+            key = (value, kernel.depth, -lam)
+            if best is None or key < best:
+                best, chosen = key, (kernel, lam)
+    if best is None:
+        raise ValueError("no λ of the grid makes the cells' Gram matrices positive definite; pass a larger ridge.")
+    return chosen[0], float(chosen[1]), table
+
+
+# -- 3. the fits, as tasks --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CellTask:
+    """One cell's fit: round 0 (``rounds`` = 0: LOO and CG of the core rows) or its cleaning
+    rounds from the round-0 predictions ``start`` of core ∪ halo. Holds the labels of its own
+    rows only, so a task is small on a cluster."""
+
+    name: str
+    rows: np.ndarray  # the core rows (what is reported, and checked against a checkpoint)
+    halo: np.ndarray
+    codes: np.ndarray  # the class codes of core ∪ halo
+    n_classes: int
+    ridge: float
+    n_threads: int
+    kernel_depth: int = 0
+    cg_ridge: float = 0.0
+    rounds: int = 0
+    share: float = 0.0
+    start: np.ndarray | None = None  # (|core| + |halo|, K)
+
+    def expected_shapes(self, stored: dict[str, np.ndarray]) -> dict[str, tuple[int, ...]]:
+        m, K = self.rows.size, self.n_classes
+        if self.rounds == 0:
+            return {"loo": (m, K), "cg": (m,), "cg_ridge": (1,)}
+        counts = stored.get("aside_counts")
+        aside = int(counts.sum()) if counts is not None and counts.shape == (self.rounds,) else -1
+        return {"rounds": (self.rounds, m, K), "aside_counts": (self.rounds,), "aside": (aside,)}
+
+
+def run_cell(data: UnitRows, task: CellTask) -> dict[str, np.ndarray]:
+    """A cell's outcome as plain arrays, for its core rows (positions 0 … |core| − 1 of its fit)."""
+    rows = np.concatenate([task.rows, task.halo])
+    sub = data.take(rows)  # the cell's rows in X's own type: the only copy
+    local = np.arange(rows.size)
+    m = task.rows.size
+    if task.rounds == 0:
+        fit = fit_rows(sub, local, task.codes, task.n_classes, task.ridge, task.n_threads,
+                       kernel_depth=task.kernel_depth)
+        cg_ridge = task.cg_ridge
+        if task.kernel_depth == 0 and cg_ridge == task.ridge:
+            cg = fit.cg
+        else:
+            try:
+                cg = fit_rows(sub, local, task.codes, task.n_classes, cg_ridge, task.n_threads).cg
+            except SingularGramError:  # near-copies in the cell: the duplicate ridge instead
+                cg_ridge = DEFAULT_RIDGE
+                cg = fit_rows(sub, local, task.codes, task.n_classes, cg_ridge, task.n_threads).cg
+        return {"rows": task.rows, "loo": fit.loo[:m], "cg": cg[:m], "cg_ridge": np.array([cg_ridge])}
+    if task.start is None:
+        raise ValueError("a cleaning task needs its round-0 predictions (start).")
+    F, aside = clean_rounds(sub, local, task.codes, task.n_classes, task.ridge, task.n_threads, task.start,
+                            task.rounds, task.share, kernel_depth=task.kernel_depth)
+    core_aside = [a[a < m] for a in aside]
+    return {
+        "rows": task.rows,
+        "rounds": F[:, :m],
+        "aside": np.concatenate(core_aside).astype(np.int64),
+        "aside_counts": np.array([a.size for a in core_aside], dtype=np.int64),
+    }
+
+
+@dataclass(frozen=True)
+class LargeRequest:
+    """What diagnose() hands the large mode after its checks (docs/large-data.md)."""
+
+    data: UnitRows
+    codes: np.ndarray
+    classes: np.ndarray
+    kernel: Kernel | None  # None: "auto"
+    grid: list[float]  # the λ candidates of the paper's kernel (one λ when ridge was given)
+    fixed_ridge: bool
+    rounds: int
+    fraction: float | None  # set_aside share, or None for "auto"
+    set_aside: Any  # as given (for params)
+    entropy: int
+    threads: int
+    client: Any
+    checkpoint: str | os.PathLike | None
+    progress: bool
+    cg_ridge: float  # 0, or the duplicate ridge
+
+
+@dataclass(frozen=True)
+class LargeOutcome:
+    margin_by_round: np.ndarray
+    predictions: np.ndarray
+    cg_score: np.ndarray
+    cg_ridge: float
+    ridge: float
+    kernel: Kernel
+    scores: dict[str, dict[float, float]]
+    noise_rate: float
+    set_aside: list[np.ndarray]
+    params: dict[str, Any]
+
+
+def run_large(req: LargeRequest, auto_share: Any) -> LargeOutcome:
+    """Plan cells → choose (kernel, λ) → round-0 tasks → cleaning tasks → combine, in cell order."""
+    data, codes, K = req.data, req.codes, req.classes.size
+    n = codes.size
+    core_rows, halo_rows = cell_shape(n)
+    cells = plan_cells(data, req.entropy, core_rows, halo_rows)
+
+    candidates = [Kernel(d) for d in (0, 1, 2, 4, 8)] if req.kernel is None else [req.kernel]
+    positive = [v for v in req.grid if v > 0] or [DEFAULT_RIDGE]
+    grids = {k.depth: (list(req.grid) if req.fixed_ridge else
+                       positive if k.depth == 0 else ridge_grid(k, positive)) for k in candidates}
+    if len(candidates) == 1 and len(grids[candidates[0].depth]) == 1:
+        kernel, lam = candidates[0], float(grids[candidates[0].depth][0])
+        scores: dict[str, dict[float, float]] = {}
+    else:
+        kernel, lam, scores = choose_in_cells(data, cells, codes, K, candidates, grids, req.threads)
+    # The CG-score of the paper's kernel at the predictions' λ when that is the kernel fitted:
+    # one factorization per cell less (recorded as cg_ridge).
+    cg_ridge = max(lam, req.cg_ridge) if kernel.depth == 0 else req.cg_ridge
+
+    params: dict[str, Any] = {
+        "mode": "large", "kernel": kernel.name, "rounds": req.rounds, "set_aside": req.set_aside,
+        "chunk_size": None, "repeats": 1, "seed": req.entropy, "ridge_grid": sorted(grids[kernel.depth]),
+        "cells": len(cells), "cell_rows": core_rows, "halo_rows": halo_rows,
+        "largest_fit": max(c.core.size + c.halo.size for c in cells),
+    }
+    store = None
+    if req.checkpoint is not None:
+        fields = {"run": "diagnose", **{k: v for k, v in params.items() if k not in ("seed", "ridge_grid")},
+                  "ridge": lam, "cg_ridge": cg_ridge}
+        store = TaskArrays(Checkpoint(req.checkpoint, fingerprint(data, codes, req.classes, fields, req.entropy, False)))
+
+    tag = f"-depth{kernel.depth}" if kernel.depth else ""
+    total = len(cells) * (1 + min(req.rounds, 1))
+    bar = StagedBar(progress_bar(total, req.progress, description="diagnose (large)", unit="cell"), total)
+    try:
+        bar.stage(f"round 0 in {len(cells)} cells at λ = {lam:g}", len(cells), total - len(cells))
+        first = [CellTask(f"cell{j}-ridge{lam!r}{tag}", c.core, c.halo, codes[c.fit_rows], K, lam, req.threads,
+                          kernel.depth, cg_ridge) for j, c in enumerate(cells)]
+        outcomes = run_tasks(data, first, run_cell, store=store, client=req.client, bar=bar)
+        F = np.zeros((req.rounds + 1, n, K))
+        cg = np.zeros(n)
+        for o in outcomes:
+            F[0, o["rows"]] = o["loo"]
+            cg[o["rows"]] = o["cg"]
+        used_cg = float(max(float(o["cg_ridge"][0]) for o in outcomes))
+        if used_cg != cg_ridge:
+            warnings.warn(f"near-copies in some cells make λ = {cg_ridge:g} singular; cg_score uses ridge "
+                          f"{DEFAULT_RIDGE:g} there.", DuplicatesWarning, stacklevel=3)
+        suggested = margins(F[0], codes)[1]
+        noise = float(np.mean(suggested != codes))
+        share = req.fraction if req.fraction is not None else auto_share(noise)
+        aside: list[np.ndarray] = []
+        if req.rounds:
+            bar.stage(f"cleaning round{'s' if req.rounds > 1 else ''} in {len(cells)} cells", len(cells))
+            again = [CellTask(f"cell{j}-clean-ridge{lam!r}{tag}-share{share!r}", c.core, c.halo, codes[c.fit_rows], K,
+                              lam, req.threads, kernel.depth, cg_ridge, rounds=req.rounds, share=share,
+                              start=F[0, c.fit_rows]) for j, c in enumerate(cells)]
+            per_round: list[list[np.ndarray]] = [[] for _ in range(req.rounds)]
+            for task, o in zip(again, run_tasks(data, again, run_cell, store=store, client=req.client, bar=bar)):
+                F[1:, task.rows] = o["rounds"]
+                bounds = np.concatenate([[0], np.cumsum(o["aside_counts"])])
+                for i in range(req.rounds):
+                    per_round[i].append(task.rows[o["aside"][bounds[i]:bounds[i + 1]]])
+            aside = [np.sort(np.concatenate(a)) for a in per_round]
+    finally:
+        bar.close()
+    margin_by_round = np.stack([margins(F_r, codes)[0] for F_r in F])
+    return LargeOutcome(margin_by_round, F[-1], cg, used_cg, lam, kernel, scores, noise, aside, params)
+
+
+def diagnose_large(Xa: Any, codes: np.ndarray, classes: np.ndarray, label_values: np.ndarray, index: Any, *,
+                   kernel: Kernel | None, grid: list[float], fixed_ridge: bool, rounds: int, fraction: float | None,
+                   set_aside: Any, seed: int | None, threads: int, client: Any,
+                   checkpoint: str | os.PathLike | None, memory_limit: Any, progress: bool, predictions: bool,
+                   auto_share: Any) -> Any:
+    """diagnose(..., mode="large") after diagnose()'s checks of the input: refuse what cannot fit,
+    prepare the rows, run the cells, and put the outcome in a Diagnosis."""
+    from ._memory import check_memory, diagnosis_plan_bytes
+    from ._prepare import prepare_features
+    from ._validate import conversion_bytes, kernel_dtype, to_kernel_rows
+    from .checkpoint import run_entropy
+    from .diagnosis_result import Diagnosis
+
+    n, d = int(Xa.shape[0]), int(np.prod(Xa.shape[1:], dtype=np.int64))
+    K = classes.size
+    # Beside X: the predictions of every round, the cells' plan (three centroids per row) and one
+    # cell's fit at a time per task.
+    plan = diagnosis_plan_bytes(n, K, 1, rounds, 1) + 48 * n
+    check_memory(n, d, largest_fit_rows(n), threads, memory_limit, client, k=K, copy_bytes=conversion_bytes(Xa),
+                 itemsize=kernel_dtype(Xa.dtype).itemsize, plan=plan)
+    entropy = 0 if seed is None and checkpoint is None else run_entropy(seed, checkpoint)
+    data, groups = prepare_features(to_kernel_rows(Xa), threads)
+    grid, cg_ridge = diagnosis_ridges(groups, grid, stacklevel=4)  # the one duplicates policy (_duplicates)
+    request = LargeRequest(data=data, codes=codes, classes=classes, kernel=kernel, grid=list(grid),
+                           fixed_ridge=fixed_ridge, rounds=rounds, fraction=fraction, set_aside=set_aside,
+                           entropy=entropy, threads=threads, client=client, checkpoint=checkpoint,
+                           progress=progress, cg_ridge=cg_ridge)
+    out = run_large(request, auto_share)
+    suspicion = out.margin_by_round[-1]
+    suggested = margins(out.predictions, codes)[1]
+    return Diagnosis(
+        suspicion=suspicion,
+        suggested_label=classes[suggested],
+        is_label_issue=suspicion > 0,
+        cg_score=out.cg_score,
+        ridge=out.ridge,
+        margin_by_round=out.margin_by_round,
+        estimated_noise_rate=out.noise_rate,
+        labels=label_values,
+        classes=classes,
+        set_aside=out.set_aside,
+        ridge_scores=out.scores.get(out.kernel.name, {}),
+        cg_ridge=out.cg_ridge,
+        kernel=out.kernel.name,
+        kernel_scores=out.scores if kernel is None else {},
+        loo_predictions=out.predictions if predictions else None,
+        params=out.params,
+        index=index,
+        class_scores=out.predictions,
+        mode="large",
+    )
