@@ -16,7 +16,8 @@ pytest.importorskip("pyarrow")
 IMAGES, LABELS = small_digits(200)
 NOISY = LABELS.copy()
 NOISY[::10] = (NOISY[::10] + 1) % 10  # 20 flips: rows 0, 10, 20, ...
-COLUMNS = ["index", "given_label", "suggested_label", "suspicion", "is_label_issue", "rank", "multiclass_cg_score"]
+COLUMNS = ["index", "given_label", "suggested_label", "suspicion", "is_label_issue", "rank", "multiclass_cg_score",
+           "mode", "kernel", "ridge"]
 
 
 @pytest.fixture(scope="module")

@@ -25,6 +25,7 @@ def test_the_diagnosis_file_carries_the_kernel_and_ridge(tmp_path, suffix):
     frame = read_diagnosis(out)
     assert set(frame["kernel"]) == {"relu-ntk-2"}
     assert np.all(frame["ridge"].to_numpy(dtype=float) == 0.25)
+    assert set(frame["mode"]) == {"exact"}
     # The same run in Python: the file's predictions are the kernel's, not the paper's.
     d = cg.diagnose(X, y, kernel=2, ridge=0.25)
     np.testing.assert_array_equal(frame["suspicion"].to_numpy(), d.suspicion)
@@ -42,3 +43,4 @@ def test_the_report_names_the_kernel_of_the_file(tmp_path):
     assert proc.returncode == 0, proc.stderr
     page = (tmp_path / "rep" / "index.html").read_text(encoding="utf-8")
     assert "<th>kernel</th><td>relu-ntk-4, λ = 0.5</td>" in page
+    assert "<th>mode</th><td>exact</td>" in page

@@ -140,12 +140,10 @@ def with_run_columns(frame: Any) -> Any:
     """A diagnosis table with what its predictions were made with (``to_frame().attrs``: the
     kernel, λ, ...) as constant columns, so that every format (CSV too) carries them to
     ``cgscore report``; other tables unchanged."""
-    extra = {k: v for k, v in frame.attrs.items() if k in RUN_COLUMNS and k not in frame.columns}
+    from .results import RUN_COLUMNS
+
+    extra = {k: frame.attrs[k] for k in RUN_COLUMNS if k in frame.attrs and k not in frame.columns}
     return frame.assign(**extra) if extra else frame
-
-
-# The diagnosis's run facts written into its table (``with_run_columns``), in this order.
-RUN_COLUMNS = ("kernel", "ridge")
 
 
 def _engine_options(args: argparse.Namespace) -> dict[str, Any]:

@@ -128,6 +128,8 @@ def _summary(frame, data: Dataset | None) -> str:
     if "kernel" in frame.columns and len(frame):  # a diagnosis file: what the predictions were made with
         ridge = f", λ = {float(frame['ridge'].iloc[0]):g}" if "ridge" in frame.columns else ""
         facts.append(("kernel", f"{_esc(str(frame['kernel'].iloc[0]))}{ridge}"))
+    if "mode" in frame.columns and len(frame):
+        facts.append(("mode", _esc(str(frame["mode"].iloc[0]))))
     if "is_label_issue" in frame.columns:
         flagged = int(np.sum(frame["is_label_issue"].to_numpy().astype(bool)))
         facts.append(("flagged as label issues", f"{flagged} ({flagged / len(frame):.1%})"))

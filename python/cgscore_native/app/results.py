@@ -22,6 +22,9 @@ DIAGNOSIS_COLUMNS = ("index", "given_label", "suggested_label", "suspicion", "is
                      "multiclass_cg_score")
 # Columns renamed since earlier versions wrote them: (old name, new name) of a diagnosis table,
 # of a scores table.
+# What a diagnosis's predictions were made with, written by `cgscore diagnose` as constant
+# columns after DIAGNOSIS_COLUMNS (so that CSV files carry them too).
+RUN_COLUMNS = ("mode", "kernel", "ridge")
 _RENAMED_DIAGNOSIS_COLUMNS = (("cg_score", "multiclass_cg_score"),)
 _RENAMED_SCORE_COLUMNS = (("label", "given_label"),)
 

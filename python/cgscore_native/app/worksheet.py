@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from .loaders import Dataset
+from .results import RUN_COLUMNS
 
 FLAGGED_CSV = "flagged.csv"
 IMAGE_FOLDER = "flagged"
@@ -25,7 +26,7 @@ DEFAULT_PAGE_SIZE = 100
 KNOWN_COLUMNS = frozenset({
     "index", "label", "given_label", "suggested_label", "suspicion", "is_label_issue", "rank", "cg_score",
     "multiclass_cg_score", "percentile_in_class", "std", "count", "duplicate_group", "conflicting_duplicate",
-    "a2", "b2", "ab",
+    "a2", "b2", "ab", *RUN_COLUMNS,
 })
 _THUMBNAIL_PX = 96  # the shortest side drawn on the page (pixels are enlarged without smoothing)
 
