@@ -16,6 +16,7 @@ from cgscore_native.experiments import baselines
 from cgscore_native.experiments.label_noise import flip_labels
 from cgscore_native.experiments.metrics import auroc, average_precision, f1_max, precision_at_k
 from cgscore_native.experiments.noise_bench import METHODS, run_noise_bench, to_markdown
+from cgscore_native.experiments.simifeat import simifeat
 
 sklearn_metrics = pytest.importorskip("sklearn.metrics")
 pytest.importorskip("cleanlab")
@@ -39,6 +40,31 @@ def independent_metrics(score, truth) -> dict[str, float]:
     }
 
 
+def expected_flagged(score, budget: int) -> np.ndarray:
+    """Each row's chance of being among the ``budget`` highest scores when ties are cut in random
+    order: 1 above the cut-off score, the free places shared evenly by the rows at it."""
+    score = np.asarray(score, dtype=np.float64)
+    cut = sorted(score.tolist(), reverse=True)[budget - 1]
+    above, at = score > cut, score == cut
+    return np.where(above, 1.0, np.where(at, (budget - above.sum()) / at.sum(), 0.0))
+
+
+def independent_protocol(score, truth, estimate: int | None) -> dict[str, float]:
+    """TNR at 95 % TPR from scikit-learn's ROC curve; F1 and FNR at a flag budget from the rows'
+    chances of being flagged (:func:`expected_flagged`)."""
+    truth = np.asarray(truth, dtype=bool)
+    fpr, tpr, _ = sklearn_metrics.roc_curve(truth, score, drop_intermediate=False)
+    out = {"tnr_at_95_tpr": 1.0 - fpr[np.argmax(tpr >= 0.95)]}
+    for name, budget in (("true", int(truth.sum())), ("estimate", estimate)):
+        if budget is None:
+            out[f"f1_at_{name}"] = out[f"fnr_at_{name}"] = float("nan")
+            continue
+        hits = float(np.sum(expected_flagged(score, budget)[truth])) if budget else 0.0
+        out[f"f1_at_{name}"] = 2 * hits / (budget + truth.sum())
+        out[f"fnr_at_{name}"] = 1 - hits / truth.sum()
+    return out
+
+
 def test_cli_figures_equal_direct_computation(tmp_path):
     images, labels = small_digits(300)
     np.savez(tmp_path / "d.npz", X=images, y=labels)
@@ -54,10 +80,10 @@ def test_cli_figures_equal_direct_computation(tmp_path):
         rate = float(r["rate"])
         noisy, flipped = flip_labels(labels, rate, seed=4)
         assert int(r["n_flipped"]) == flipped.sum() == round(rate * 300)
-        flags = None
+        flags, estimate = None, None
         if r["method"] == "diagnose":
             d = diagnose(images, noisy, seed=4)
-            s, flags = d.suspicion, d.is_label_issue
+            s, flags, estimate = d.suspicion, d.is_label_issue, round(d.estimated_noise_rate * 300)
         elif r["method"] == "cg_score":
             s = score(images, noisy, seed=4, repeats=2).scores
         elif r["method"] == "random":
@@ -68,13 +94,22 @@ def test_cli_figures_equal_direct_computation(tmp_path):
             s = baselines.knn_disagreement_euclidean(images, noisy, 10)
         elif r["method"] == "knn_shapley":
             s, _ = baselines.knn_shapley(images, noisy, 10)
+        elif r["method"].startswith("simifeat_"):
+            sf = simifeat(images, noisy, rule=r["method"][len("simifeat_"):], k=10, seed=4)
+            s, flags, estimate = sf.suspicion, sf.is_label_issue, int(sf.is_label_issue.sum())
         else:
             from cleanlab.filter import find_label_issues
 
             s = baselines.confident_learning(images, noisy, seed=4)
             flags = find_label_issues(*baselines.cross_validated_probabilities(images, noisy, seed=4))
+            estimate = int(flags.sum())
         for metric, value in independent_metrics(s, flipped).items():
             assert float(r[metric]) == pytest.approx(value, rel=0, abs=4e-16), (r["method"], metric)  # measured: ≤ 1.2e-16
+        for metric, value in independent_protocol(s, flipped, estimate).items():
+            if np.isnan(value):
+                assert r[metric] == "nan", (r["method"], metric)
+            else:
+                assert float(r[metric]) == pytest.approx(value, rel=0, abs=1e-15), (r["method"], metric)
         if flags is None:
             assert r["flag_precision"] == r["flag_recall"] == "nan"
         else:
@@ -230,3 +265,12 @@ def test_nearest_neighbors_of_some_rows_equal_those_of_all():
     rows = [299, 0, 17]
     np.testing.assert_array_equal(baselines.nearest_neighbors(images, 7, rows),
                                   baselines.nearest_neighbors(images, 7)[rows])
+
+
+def test_run_noise_bench_confusable_noise_flips_to_the_nearest_centroid():
+    images, labels = small_digits(200)
+    rows = run_noise_bench(images, labels, [0.2], seed=2, noise="confusable", methods=["knn_disagreement"])
+    noisy, flipped = flip_labels(labels, 0.2, seed=2, n_classes=10, kind="confusable", features=images)
+    assert rows[0]["noise"] == "confusable"
+    assert rows[0]["auroc"] == auroc(baselines.knn_disagreement(images, noisy), flipped)
+    assert np.isnan(rows[0]["fnr_at_estimate"]) and 0 <= rows[0]["fnr_at_true"] <= 1

@@ -43,6 +43,10 @@ DEFAULT_ROUNDS = 1
 # set_aside="auto": this multiple of the estimated noise rate, within these bounds.
 SET_ASIDE_FACTOR = 1.0
 SET_ASIDE_BOUNDS = (0.05, 0.5)
+# The cleaning round is skipped when round 0 disagrees with this share of the chance rate
+# (K − 1)/K of the given labels: the set-aside rows are then as much signal as noise, and the
+# refit ranks worse than round 0 (bench/detection/README.md, "The cleaning-round guard").
+CLEANING_GUARD = 0.4
 
 
 def diagnose(
@@ -362,7 +366,10 @@ class _Runner:
                                     rows, self.codes, self.K, lam, self.threads, rounds=rounds, share=share,
                                     start=F0, kernel_depth=self.depth))
         aside_rows: list[list[np.ndarray]] = [[] for _ in range(rounds)]
-        if rounds:
+        if rounds and wrong / (n * reps) >= CLEANING_GUARD * (self.K - 1) / self.K:
+            F_sum[1:] = F_sum[0]  # the guard: every round keeps round 0's predictions, nothing set aside
+            cleaning = []
+        if rounds and cleaning:
             self.bar.stage(f"cleaning round{'s' if rounds > 1 else ''} (set aside, refit {rounds}×)", len(cleaning))
             for task, o in zip(cleaning, self.run(cleaning)):
                 F_sum[1:, task.rows] += o["rounds"]

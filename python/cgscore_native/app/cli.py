@@ -498,19 +498,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = _command(sub, "noise-bench", cmd_noise_bench, "benchmark label-noise detection against baselines",
                  "Flip seeded fractions of the labels (uniform: to a random other class; pair: class c to "
-                 "c+1 mod K) and rate how well each method finds them: AUROC, average precision, precision at k "
-                 "(k = number flipped), the best F1 over thresholds, and the precision and recall of the flags "
-                 "of the methods that flag (diagnose; confident learning via cleanlab's find_label_issues), with "
-                 "each method's time. Methods: diagnose, cg_score, random, knn_disagreement (cosine), "
-                 "knn_disagreement_euclidean, knn_shapley (KNN Data Shapley), confident_learning (needs "
-                 "scikit-learn and cleanlab). Writes DIR/results.csv, results.md and noise_bench.png.",
+                 "c+1 mod K; confusable: to the class with the nearest centroid) and rate how well each method "
+                 "finds them: AUROC, average precision, TNR at 95% TPR, precision at k (k = number flipped), "
+                 "the best F1 over thresholds, F1 and FNR with as many rows flagged as were flipped and as the "
+                 "method estimates, and the precision and recall of the flags of the methods that flag "
+                 "(diagnose; SimiFeat; confident learning via cleanlab's find_label_issues), with each "
+                 "method's time. Methods: diagnose, cg_score, random, knn_disagreement (cosine), "
+                 "knn_disagreement_euclidean, knn_shapley (KNN Data Shapley), simifeat_vote, simifeat_rank "
+                 "(SimiFeat, Zhu, Dong & Liu 2022), confident_learning (needs scikit-learn and cleanlab). "
+                 "Writes DIR/results.csv, results.md and noise_bench.png.",
                  "cgscore noise-bench digits --rates 0.1,0.2,0.4 --seed 0 -o bench/")
     p.add_argument("input", metavar="INPUT", help="the data, as for 'cgscore score' ('digits' for the embedded set)")
     p.add_argument("-o", "--output", metavar="DIR", required=True, help="the results folder")
     _add_input_options(p)
     p.add_argument("--rates", type=parse_rates, default=[0.1, 0.2, 0.4], help="noise rates (default 0.1,0.2,0.4)")
-    p.add_argument("--noise", choices=("uniform", "pair"), default="uniform",
-                   help="uniform: a flipped label goes to a random other class; pair: class c to c+1 mod K")
+    p.add_argument("--noise", choices=("uniform", "pair", "confusable"), default="uniform",
+                   help="uniform: a flipped label goes to a random other class; pair: class c to c+1 mod K; "
+                   "confusable: to the class whose centroid is nearest by cosine")
     _add_protocol_options(p, seed=0, seed_help="seed of the flips, the CG-score and the baselines (default 0)")
     p.add_argument("--k", type=_positive_int, default=10, help="neighbours for the k-NN baselines (default 10)")
     p.add_argument("--methods", help="comma-separated subset of the methods (default: all installed)")

@@ -2,14 +2,24 @@
 
 For each noise rate a seeded fraction of the labels is flipped (``label_noise.flip_labels`` with
 the run's seed): to a uniformly chosen other class (``noise="uniform"``) or from class c to
-c + 1 mod K (``noise="pair"``). Every method scores the noisy data, and its suspicion is rated
-against the flipped mask (``metrics.detection_metrics``):
+c + 1 mod K (``noise="pair"``) or to its nearest other class by centroid cosine
+(``noise="confusable"``). Every method scores the noisy data, and its suspicion is rated against
+the flipped mask (``metrics.detection_metrics`` and ``metrics.protocol_metrics``):
 
-- AUROC; average precision;
+- AUROC; average precision; TNR at 95 % TPR (as Neural Relation Graph, NeurIPS 2023, reports);
 - precision at k, with k = the number of flipped labels;
 - F1: the best F1 over all thresholds ("flag every row scoring at least t");
+- F1 and false-negative rate at a flag budget equal to the true number of flipped rows (the
+  protocol of Pickler, Kamassury & Silva 2025), and at the method's own estimate of that number
+  for the methods that make one (``diagnose``: the estimated noise rate; SimiFeat and confident
+  learning: the rows they flag); empty otherwise;
 - flag precision and recall, for the methods that decide which rows to flag: ``diagnose``
-  (``is_label_issue``) and confident learning (cleanlab's ``find_label_issues``); empty otherwise.
+  (``is_label_issue``), SimiFeat (its vote or rank rule) and confident learning (cleanlab's
+  ``find_label_issues``); empty otherwise.
+
+Methods: ``diagnose`` (its defaults), the CG-score, random scores, k-NN label disagreement
+(cosine and Euclidean), KNN Data Shapley, SimiFeat (Zhu, Dong & Liu 2022; ``simifeat_vote`` and
+``simifeat_rank``, ``experiments.simifeat``) and confident learning.
 
 Each method's wall time is recorded. Outputs: ``results.csv``, ``results.md`` and
 ``noise_bench.png``.
@@ -24,20 +34,22 @@ import time
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
 from ..utils import atomic_directory, available, require
 from . import baselines
 from .label_noise import NOISE_KINDS, flip_labels
-from .metrics import detection_metrics, flag_metrics
+from .metrics import detection_metrics, flag_metrics, protocol_metrics
+from .simifeat import simifeat
 
 METHODS = ("diagnose", "cg_score", "random", "knn_disagreement", "knn_disagreement_euclidean", "knn_shapley",
-           "confident_learning")
+           "simifeat_vote", "simifeat_rank", "confident_learning")
 RANK_METRICS = ("auroc", "average_precision", "precision_at_k", "f1_max")
+PROTOCOL_METRICS = ("tnr_at_95_tpr", "f1_at_true", "fnr_at_true", "f1_at_estimate", "fnr_at_estimate")
 FLAG_METRICS = ("flag_precision", "flag_recall")
-METRICS = (*RANK_METRICS, *FLAG_METRICS)
+METRICS = (*RANK_METRICS, *PROTOCOL_METRICS, *FLAG_METRICS)
 COLUMNS = ("noise", "rate", "n_flipped", "method", *METRICS, "seconds", "implementation")
 
 
@@ -45,6 +57,15 @@ def default_methods() -> tuple[str, ...]:
     """Every method whose dependencies are installed (confident learning needs scikit-learn and cleanlab)."""
     has_cl = available("sklearn") and available("cleanlab.rank")
     return tuple(m for m in METHODS if m != "confident_learning" or has_cl)
+
+
+class Detection(NamedTuple):
+    """One method's answer on the noisy labels."""
+
+    suspicion: np.ndarray  # higher = more likely mislabeled
+    flags: np.ndarray | None  # the rows it flags (None: a method without a flag rule)
+    implementation: str
+    estimated_noisy: int | None  # its estimate of the number of noisy rows (None: it makes none)
 
 
 def detect(
@@ -56,34 +77,42 @@ def detect(
     seed: int = 0,
     k: int = 10,
     n_threads: int | None = None,
-) -> tuple[np.ndarray, np.ndarray | None, str]:
-    """One method's suspicion, its flags (None for a method without a flag rule) and its implementation."""
+) -> Detection:
+    """One method's suspicion, flags, implementation and estimated number of noisy rows."""
     if method == "diagnose":
         from ..diagnosis import diagnose
 
         d = diagnose(X, labels, seed=seed, n_threads=n_threads)
-        return d.suspicion, d.is_label_issue, f"cgscore_native (ridge {d.ridge:g})"
+        return Detection(d.suspicion, d.is_label_issue, f"cgscore_native ({d.kernel}, ridge {d.ridge:g})",
+                         int(round(d.estimated_noise_rate * len(labels))))
     if method == "cg_score":
         from ..api import score
 
-        return score(X, labels, repeats=repeats, seed=seed, n_threads=n_threads).scores, None, "cgscore_native"
+        return Detection(score(X, labels, repeats=repeats, seed=seed, n_threads=n_threads).scores, None,
+                         "cgscore_native", None)
     if method == "random":
-        return baselines.random_scores(len(labels), seed), None, "numpy uniform"
+        return Detection(baselines.random_scores(len(labels), seed), None, "numpy uniform", None)
     if method == "knn_disagreement":
-        return baselines.knn_disagreement(X, labels, k), None, f"cosine k={k}"
+        return Detection(baselines.knn_disagreement(X, labels, k), None, f"cosine k={k}", None)
     if method == "knn_disagreement_euclidean":
-        return baselines.knn_disagreement_euclidean(X, labels, k), None, f"Euclidean k={k}"
+        return Detection(baselines.knn_disagreement_euclidean(X, labels, k), None, f"Euclidean k={k}", None)
     if method == "knn_shapley":
         values, impl = baselines.knn_shapley(X, labels, k)
-        return values, None, f"{impl} k={k}"
+        return Detection(values, None, f"{impl} k={k}", None)
+    if method in ("simifeat_vote", "simifeat_rank"):
+        rule = method.split("_")[1]
+        sf = simifeat(X, labels, rule=rule, k=k, seed=seed)
+        return Detection(sf.suspicion, sf.is_label_issue, f"SimiFeat-{rule[0].upper()} k={k}, {sf.rounds} rounds",
+                         int(sf.is_label_issue.sum()))
     if method == "confident_learning":
         rank = require("cleanlab.rank", "baselines", "The confident-learning baseline")
         cl_filter = require("cleanlab.filter", "baselines", "The confident-learning baseline")
         codes, probs = baselines.cross_validated_probabilities(X, labels, seed)
         quality = rank.get_label_quality_scores(codes, probs, method="self_confidence")
         flags = np.asarray(cl_filter.find_label_issues(codes, probs), dtype=bool)
-        return (1.0 - np.asarray(quality, dtype=np.float64), flags,
-                "cleanlab self-confidence, 5-fold logistic regression; flags: find_label_issues")
+        return Detection(1.0 - np.asarray(quality, dtype=np.float64), flags,
+                         "cleanlab self-confidence, 5-fold logistic regression; flags: find_label_issues",
+                         int(flags.sum()))
     raise ValueError(f"unknown method {method!r}; choose from {', '.join(METHODS)}.")
 
 
@@ -121,17 +150,20 @@ def run_noise_bench(
     _import_ahead(methods)
     rows = []
     for rate in rates:
-        noisy, flipped = flip_labels(codes, rate, seed=seed, n_classes=classes.size, kind=noise)
+        noisy, flipped = flip_labels(codes, rate, seed=seed, n_classes=classes.size, kind=noise,
+                                     features=X if noise == "confusable" else None)
         if not flipped.any():
             raise ValueError(f"rate {rate} flips no label of {codes.size} rows; use a larger rate.")
         for method in methods:
             start = time.perf_counter()
-            s, flags, impl = detect(method, X, noisy, repeats=repeats, seed=seed, k=k, n_threads=n_threads)
+            found = detect(method, X, noisy, repeats=repeats, seed=seed, k=k, n_threads=n_threads)
             seconds = time.perf_counter() - start
             row = {"noise": noise, "rate": float(rate), "n_flipped": int(flipped.sum()), "method": method}
-            row.update(detection_metrics(s, flipped))
-            row.update(flag_metrics(flags, flipped) if flags is not None else dict.fromkeys(FLAG_METRICS, math.nan))
-            row.update(seconds=seconds, implementation=impl)
+            row.update(detection_metrics(found.suspicion, flipped))
+            row.update(protocol_metrics(found.suspicion, flipped, found.estimated_noisy))
+            row.update(flag_metrics(found.flags, flipped) if found.flags is not None
+                       else dict.fromkeys(FLAG_METRICS, math.nan))
+            row.update(seconds=seconds, implementation=found.implementation)
             rows.append(row)
             if on_row is not None:
                 on_row(row)
@@ -149,13 +181,16 @@ def _import_ahead(methods: Sequence[str]) -> None:
 
 
 def to_markdown(rows: Sequence[dict[str, Any]]) -> str:
-    """The table as GitHub markdown, figures to 3 decimals and times to 2."""
-    head = ["noise", "method", "AUROC", "avg. precision", "precision@k", "best F1", "flag precision", "flag recall",
-            "time (s)"]
+    """The table as GitHub markdown, figures to 3 decimals and times to 2 (FNR@budget: the flag budget
+    is the true number of flipped rows; FNR@estimate: the method's own estimate of it)."""
+    head = ["noise", "method", "AUROC", "avg. precision", "TNR@95%TPR", "best F1", "FNR@budget", "FNR@estimate",
+            "flag precision", "flag recall", "time (s)"]
+    shown = ("auroc", "average_precision", "tnr_at_95_tpr", "f1_max", "fnr_at_true", "fnr_at_estimate",
+             *FLAG_METRICS)
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
         kind = "" if r.get("noise", "uniform") == "uniform" else f" {r['noise']}"
-        figures = ("—" if math.isnan(r[m]) else f"{r[m]:.3f}" for m in METRICS)
+        figures = ("—" if math.isnan(r[m]) else f"{r[m]:.3f}" for m in shown)
         cells = [f"{r['rate']:.0%}{kind}", r["method"], *figures, f"{r['seconds']:.2f}"]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
