@@ -161,3 +161,15 @@ def test_the_cli_runs_the_large_mode(tmp_path):
     assert np.array_equal(pd.read_csv(tmp_path / "d.csv")["suspicion"].to_numpy(), api.suspicion)
     bad = run_cli("diagnose", path, "-o", tmp_path / "e.csv", "--mode", "huge")
     assert bad.returncode == 2 and "invalid choice: 'huge'" in bad.stderr
+
+
+@pytest.mark.filterwarnings("ignore::cgscore_native.LabelsWarning")
+def test_auto_falls_back_to_random_chunks_when_the_cells_do_not_fit_the_budget():
+    # 3000 rows: the whole data's 3000×3000 buffer needs more than 40 MiB, a cell's fit about
+    # 2000×2000 (32 MiB plus the plan). At 50 MiB the cells fit (large); at 13 MiB only the exact
+    # mode's smaller random chunks do, which auto must pick instead of refusing.
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(3000, 16)), np.arange(3000) % 10
+    assert cg.diagnose(X, y, memory_limit="50MiB", seed=0, rounds=0, ridge=0.3).mode == "large"
+    small = cg.diagnose(X, y, memory_limit="13MiB", seed=0, rounds=0, ridge=0.3)
+    assert small.mode == "chunked" and small.params["chunk_size"] < 3000

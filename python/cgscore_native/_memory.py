@@ -405,5 +405,14 @@ def choose_diagnosis_mode(mode: str, n: int, d: int, K: int, threads: int, chunk
         return "exact"
     from ._large import largest_fit_rows
 
-    # Cells no smaller than the data would not help: the exact mode's random chunks then.
-    return "large" if largest_fit_rows(n) < n else "exact"
+    # Cells no smaller than the data would not help, and cells whose fits do not fit the budget
+    # cannot run: the exact mode's random chunks (which the planner can make smaller) then.
+    cell_rows = largest_fit_rows(n)
+    if cell_rows >= n:
+        return "exact"
+    try:
+        check_memory(n, d, cell_rows, threads, memory_limit, client, k=K, copy_bytes=copy_bytes, itemsize=itemsize,
+                     plan=plan)
+    except MemoryBudgetError:
+        return "exact"
+    return "large"
