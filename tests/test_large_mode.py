@@ -173,3 +173,12 @@ def test_auto_falls_back_to_random_chunks_when_the_cells_do_not_fit_the_budget()
     assert cg.diagnose(X, y, memory_limit="50MiB", seed=0, rounds=0, ridge=0.3).mode == "large"
     small = cg.diagnose(X, y, memory_limit="13MiB", seed=0, rounds=0, ridge=0.3)
     assert small.mode == "chunked" and small.params["chunk_size"] < 3000
+
+
+def test_the_large_mode_warns_when_the_labels_look_unrelated_to_the_features():
+    # Shuffled labels: the estimated noise rate is near 1 − 1/K, as the exact mode warns too.
+    rng = np.random.default_rng(1)
+    X, y = rng.normal(size=(2400, 8)), rng.integers(0, 5, size=2400)
+    with pytest.warns(cg.LabelsWarning, match="close to 80.0%"):
+        d = cg.diagnose(X, y, mode="large", seed=0, rounds=0, ridge=0.3)
+    assert d.mode == "large"

@@ -34,6 +34,7 @@ import numpy as np
 from ._blas import product
 from ._duplicates import DEFAULT_RIDGE, diagnosis_ridges
 from ._execute import run_tasks
+from ._guards import warn_noise_near_random
 from ._kernel_choice import loo_residual, ridge_grid, spectrum
 from ._kernels import Kernel
 from ._loo import clean_rounds, fit_rows, margins
@@ -415,6 +416,7 @@ def diagnose_large(Xa: Any, codes: np.ndarray, classes: np.ndarray, label_values
                            entropy=entropy, threads=threads, client=client, checkpoint=checkpoint,
                            progress=progress, cg_ridge=cg_ridge)
     out = run_large(request, auto_share)
+    warn_noise_near_random(out.noise_rate, K, stacklevel=4)  # labels unrelated to the features, as in exact mode
     suspicion = out.margin_by_round[-1]
     suggested = margins(out.predictions, codes)[1]
     return Diagnosis(
