@@ -399,7 +399,7 @@ def diagnose_large(Xa: Any, codes: np.ndarray, classes: np.ndarray, label_values
     from ._prepare import prepare_features
     from ._validate import conversion_bytes, kernel_dtype, to_kernel_rows
     from .checkpoint import run_entropy
-    from .diagnosis_result import Diagnosis
+    from .diagnosis_result import diagnosis_from_fits
 
     n, d = int(Xa.shape[0]), int(np.prod(Xa.shape[1:], dtype=np.int64))
     K = classes.size
@@ -417,26 +417,18 @@ def diagnose_large(Xa: Any, codes: np.ndarray, classes: np.ndarray, label_values
                            progress=progress, cg_ridge=cg_ridge)
     out = run_large(request, auto_share)
     warn_noise_near_random(out.noise_rate, K, stacklevel=4)  # labels unrelated to the features, as in exact mode
-    suspicion = out.margin_by_round[-1]
-    suggested = margins(out.predictions, codes)[1]
-    return Diagnosis(
-        suspicion=suspicion,
-        suggested_label=classes[suggested],
-        is_label_issue=suspicion > 0,
+    return diagnosis_from_fits(
+        out.margin_by_round, out.predictions, codes, classes, predictions,
         cg_score=out.cg_score,
         ridge=out.ridge,
-        margin_by_round=out.margin_by_round,
         estimated_noise_rate=out.noise_rate,
         labels=label_values,
-        classes=classes,
         set_aside=out.set_aside,
         ridge_scores=out.scores.get(out.kernel.name, {}),
         cg_ridge=out.cg_ridge,
         kernel=out.kernel.name,
         kernel_scores=out.scores if kernel is None else {},
-        loo_predictions=out.predictions if predictions else None,
         params=out.params,
         index=index,
-        class_scores=out.predictions,
         mode="large",
     )

@@ -33,7 +33,7 @@ from ._ridge_search import RIDGE_GRID, search_grid
 from ._sources import open_input
 from ._validate import DIAGNOSE_ARGUMENTS, check_arguments, check_chunk_classes, default_threads, read_input
 from .checkpoint import Checkpoint, TaskArrays, fingerprint, run_entropy
-from .diagnosis_result import Diagnosis
+from .diagnosis_result import Diagnosis, diagnosis_from_fits
 from .errors import SingularGramError
 
 # The defaults, by measurement: bench/diagnosis/README.md, "The defaults" (run.py --tune).
@@ -236,28 +236,20 @@ def diagnose(
     finally:
         bar.close()
 
-    suspicion = outcome.margin_by_round[-1]
-    suggested = margins(outcome.predictions, codes)[1]
     warn_noise_near_random(outcome.noise_rate, K)
-    return Diagnosis(
-        suspicion=suspicion,
-        suggested_label=classes[suggested],
-        is_label_issue=suspicion > 0,
+    return diagnosis_from_fits(
+        outcome.margin_by_round, outcome.predictions, codes, classes, predictions,
         cg_score=outcome.cg_score,
         ridge=outcome.ridge,
-        margin_by_round=outcome.margin_by_round,
         estimated_noise_rate=outcome.noise_rate,
         labels=step.labels,
-        classes=classes,
         set_aside=outcome.set_aside,
         ridge_scores=outcome.ridge_scores if choice is None else choice.press[used_kernel.name],
         cg_ridge=outcome.cg_ridge,
         kernel=used_kernel.name,
         kernel_scores={} if choice is None else choice.press,
-        loo_predictions=outcome.predictions if predictions else None,
         params=params,
         index=step.index,
-        class_scores=outcome.predictions,
         mode=params["mode"],
     )
 

@@ -175,3 +175,22 @@ class Diagnosis:
         lines = [f"    {names[r]}: {self.labels[r]!s} -> {self.suggested_label[r]!s} (suspicion {self.suspicion[r]:.3g})"
                  for r in rows]
         return head + ",\n  top suspects:\n" + "\n".join(lines) + "\n)"
+
+
+def diagnosis_from_fits(margin_by_round: np.ndarray, predictions: np.ndarray, codes: np.ndarray, classes: np.ndarray,
+                        keep_predictions: bool, **fields: Any) -> Diagnosis:
+    """A Diagnosis from what the fits found (every mode alike): the suspicion is the last round's
+    margin, the suggestion the argmax of the last round's predictions, the flag suspicion > 0."""
+    from ._loo import margins
+
+    suspicion = margin_by_round[-1]
+    return Diagnosis(
+        suspicion=suspicion,
+        suggested_label=classes[margins(predictions, codes)[1]],
+        is_label_issue=suspicion > 0,
+        margin_by_round=margin_by_round,
+        classes=classes,
+        loo_predictions=predictions if keep_predictions else None,
+        class_scores=predictions,
+        **fields,
+    )

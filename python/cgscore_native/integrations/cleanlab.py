@@ -198,16 +198,7 @@ class ComplexityGapIssueManager(IssueManager):
 
     def find_issues(self, features: Any = None, **_: Any) -> None:
         """Score every row from ``features`` and the Datalab's labels."""
-        if features is None:
-            raise ValueError(
-                "complexity_gap needs features: call lab.find_issues(features=X, ...) "
-                "or pass issue_types={'complexity_gap': {'features': X}}."
-            )
-        labels = np.asarray(self.datalab.labels)
-        if labels.ndim != 1:
-            raise TypeError(
-                f"complexity_gap needs one class label per row; the Datalab's labels have shape {labels.shape}."
-            )
+        labels = _checked_labels(self.issue_name, features, self.datalab)
         result = score(
             features,
             labels,
@@ -281,16 +272,7 @@ class LabelDiagnosisIssueManager(IssueManager):
 
     def find_issues(self, features: Any = None, **_: Any) -> None:
         """Diagnose every row's label from ``features`` and the Datalab's labels."""
-        if features is None:
-            raise ValueError(
-                "label_diagnosis needs features: call lab.find_issues(features=X, ...) "
-                "or pass issue_types={'label_diagnosis': {'features': X}}."
-            )
-        codes = np.asarray(self.datalab.labels)
-        if codes.ndim != 1:
-            raise TypeError(
-                f"label_diagnosis needs one class label per row; the Datalab's labels have shape {codes.shape}."
-            )
+        codes = _checked_labels(self.issue_name, features, self.datalab)
         diagnosis = diagnose(np.asarray(features), codes, **self.options)
         names = np.asarray(self.datalab.class_names, dtype=object)  # class name of each code
         unit = label_diagnosis_score(diagnosis)
@@ -322,6 +304,22 @@ class LabelDiagnosisIssueManager(IssueManager):
         """cleanlab's report, with the given and predicted labels beside each example's score."""
         return super().report(_with_labels(issues, info), summary, info, *args, **kwargs)
 
+
+
+def _checked_labels(issue_name: str, features: Any, datalab: Any) -> np.ndarray:
+    """The Datalab's labels (one class code per row) for an issue type that needs ``features``;
+    a one-line error saying how to pass what is missing."""
+    if features is None:
+        raise ValueError(
+            f"{issue_name} needs features: call lab.find_issues(features=X, ...) "
+            f"or pass issue_types={{'{issue_name}': {{'features': X}}}}."
+        )
+    labels = np.asarray(datalab.labels)
+    if labels.ndim != 1:
+        raise TypeError(
+            f"{issue_name} needs one class label per row; the Datalab's labels have shape {labels.shape}."
+        )
+    return labels
 
 def _with_labels(issues: pd.DataFrame, info: dict[str, Any]) -> pd.DataFrame:
     """``issues`` with the given_label and predicted_label columns of ``info`` (when it has them)."""
