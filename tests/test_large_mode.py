@@ -11,6 +11,7 @@ import pytest
 
 import cgscore_native as cg
 from cgscore_native import _large, _memory
+from cgscore_native._kernel_choice import RidgeEdgeWarning
 from cgscore_native._kernels import cross_gram
 from cgscore_native._loo import signed_targets
 from cgscore_native._prepare import prepare_features
@@ -182,3 +183,26 @@ def test_the_large_mode_warns_when_the_labels_look_unrelated_to_the_features():
     with pytest.warns(cg.LabelsWarning, match="close to 80.0%"):
         d = cg.diagnose(X, y, mode="large", seed=0, rounds=0, ridge=0.3)
     assert d.mode == "large"
+
+
+def test_the_large_mode_widens_lambda_beyond_a_winning_edge(small_cells):
+    # A grid whose best λ is its top (the leave-one-out error still falling) is widened, as the
+    # exact mode's choice is: the λ chosen is then beyond the grid given, and no edge warning.
+    X, y, _ = clustered(500, seed=3)
+    d = cg.diagnose(X, y, mode="large", seed=0, rounds=0, ridge="auto", ridge_grid=[1e-3, 3e-3, 1e-2])
+    tried = sorted(d.ridge_scores)
+    assert tried[-1] > 1e-2 and d.ridge > 1e-2  # widened past the top given
+    assert d.params["ridge_grid"] == tried
+    assert d.ridge == min(d.ridge_scores, key=d.ridge_scores.get)
+
+
+@pytest.mark.filterwarnings("ignore::cgscore_native.LabelsWarning")
+def test_the_large_mode_warns_when_lambda_stays_at_the_top_edge(small_cells):
+    # Labels unrelated to the features: PRESS falls past the widened grid (three decades above
+    # 1e-3; its least is near λ = 10 here); the warning points at the caller's line.
+    rng = np.random.default_rng(2)
+    X, y = rng.normal(size=(500, 6)), rng.integers(0, 2, size=500)
+    with pytest.warns(RidgeEdgeWarning, match="top of the grid") as caught:
+        d = cg.diagnose(X, y, mode="large", seed=0, rounds=0, ridge="auto", ridge_grid=[1e-4, 1e-3])
+    assert d.ridge == max(d.ridge_scores) and d.ridge > 0.3
+    assert any(w.filename == __file__ for w in caught)

@@ -61,12 +61,17 @@ def warn_regression_target(labels: np.ndarray, codes: np.ndarray, K: int, stackl
 
 
 def warn_noise_near_random(noise: float, K: int, stacklevel: int = 3) -> bool:
-    """Warn (LabelsWarning) after the fit when the estimated noise rate is that of random labels."""
-    if K < 3 or noise < REGRESSION_NOISE_SHARE * (1 - 1 / K):
+    """Warn (LabelsWarning) after the fit when the estimated noise rate is that of random labels.
+    With two classes a rate near 50 % also follows from heavy noise (e.g. 40 % flips on a small
+    set): either way the labels carry too little signal for the ranking to be trusted."""
+    if K < 2 or noise < REGRESSION_NOISE_SHARE * (1 - 1 / K):
         return False
+    cause = ("the labels may be shuffled, from other rows, or flipped so often that they carry little signal; "
+             "the ranking and the flags are then unreliable." if K == 2 else
+             "the labels may be a regression target, shuffled, or from other rows.")
     warnings.warn(
         f"estimated noise rate {noise:.1%} is close to {1 - 1 / K:.1%}, the rate of labels unrelated to the "
-        f"features ({K} classes): the labels may be a regression target, shuffled, or from other rows.",
+        f"features ({K} classes): {cause}",
         LabelsWarning,
         stacklevel=stacklevel,
     )

@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -104,12 +104,20 @@ def ridge_grid(kernel: Kernel, relative: Sequence[float] = RELATIVE_RIDGES) -> l
     return sorted({float(r) * scale for r in relative})
 
 
-def best_ridge(sp: Spectrum, grid: Sequence[float], widen: bool = True) -> tuple[float, dict[float, float]]:
-    """The λ of least PRESS on the grid, widened by factors √10 beyond an edge that wins (up to
-    WIDEN_DECADES decades; a λ still at the top edge then is warned about). λ ≤ −min(s) is skipped
-    (K + λI not positive definite)."""
+def best_ridge(sp: Spectrum, grid: Sequence[float], widen: bool = True, warn: bool = True
+               ) -> tuple[float, dict[float, float]]:
+    """The λ of least PRESS on the grid, widened beyond an edge that wins (widened_minimum).
+    λ ≤ −min(s) is skipped (K + λI not positive definite)."""
     floor = max(0.0, -float(sp.s[0])) * 4.0 + 1e-12 * float(sp.s[-1])
-    values = {lam: press(sp, lam) for lam in sorted(grid) if lam > floor}
+    return widened_minimum(lambda lam: press(sp, lam), grid, floor, sp.kernel.name, widen, warn)
+
+
+def widened_minimum(press_of: Callable[[float], float], grid: Sequence[float], floor: float, kernel_name: str,
+                    widen: bool = True, warn: bool = True, stacklevel: int = 6) -> tuple[float, dict[float, float]]:
+    """The λ > ``floor`` of least ``press_of(λ)`` on the grid, the grid widened by factors √10
+    beyond an edge that wins (up to WIDEN_DECADES decades; a λ still at the top edge then is
+    warned about when ``warn``: warn_top_edge). Returns λ and PRESS of every λ tried, in order."""
+    values = {lam: press_of(lam) for lam in sorted(grid) if lam > floor}
     if not values:
         raise ValueError("no λ of the grid makes the Gram matrix positive definite; pass a larger ridge.")
     if not widen or len(values) < 2:
@@ -119,21 +127,28 @@ def best_ridge(sp: Spectrum, grid: Sequence[float], widen: bool = True) -> tuple
     for _ in range(2 * WIDEN_DECADES):
         best = min(values, key=lambda v: (values[v], -v))
         if best == max(values) and best < hi * 10.0 ** WIDEN_DECADES:
-            values[best * step] = press(sp, best * step)
+            values[best * step] = press_of(best * step)
         elif best == min(values) and best / step > max(floor, lo * 10.0 ** -WIDEN_DECADES):
-            values[best / step] = press(sp, best / step)
+            values[best / step] = press_of(best / step)
         else:
             break
     best = min(values, key=lambda v: (values[v], -v))
-    if len(values) > 1 and best == max(values):  # the low edge is the near-interpolant: harmless
+    if warn:
+        warn_top_edge(values, best, kernel_name, stacklevel)
+    return best, dict(sorted(values.items()))
+
+
+def warn_top_edge(values: dict[float, float], best: float, kernel_name: str, stacklevel: int) -> None:
+    """RidgeEdgeWarning when the chosen λ is the largest tried (the low edge is the
+    near-interpolant: harmless)."""
+    if len(values) > 1 and best == max(values):
         warnings.warn(
-            f"the leave-one-out error of kernel {sp.kernel.name} is least at λ = {best:.3g}, the top of the "
+            f"the leave-one-out error of kernel {kernel_name} is least at λ = {best:.3g}, the top of the "
             f"grid searched ({min(values):.3g} ... {max(values):.3g}): the fit is nearly constant, which "
             "happens when the labels carry little signal or much noise. Pass ridge= to fix λ.",
             RidgeEdgeWarning,
-            stacklevel=4,
+            stacklevel=stacklevel + 1,
         )
-    return best, dict(sorted(values.items()))
 
 
 def selection_rows(codes: np.ndarray, n_classes: int, limit: int = SELECTION_ROWS) -> np.ndarray:
@@ -171,7 +186,7 @@ def _choose(data: UnitRows, codes: np.ndarray, n_classes: int, kernels: Sequence
     for kernel in kernels:
         sp = spectrum(data, rows, codes, n_classes, kernel, n_threads)
         if ridge is None:
-            lam, values = best_ridge(sp, ridge_grid(kernel, relative))
+            lam, values = best_ridge(sp, ridge_grid(kernel, relative), warn=len(kernels) == 1)
         else:
             lam = float(ridge)
             positive = lam + float(sp.s[0]) > 1e-12 * float(sp.s[-1])
@@ -180,6 +195,8 @@ def _choose(data: UnitRows, codes: np.ndarray, n_classes: int, kernels: Sequence
         key = (values[lam], kernel.depth, -lam)
         if best is None or key < best:
             best, chosen = key, (kernel, lam)
+    if ridge is None and len(kernels) > 1:  # warned about for the chosen kernel only
+        warn_top_edge(table[chosen[0].name], chosen[1], chosen[0].name, stacklevel=4)
     return KernelChoice(kernel=chosen[0], ridge=float(chosen[1]), press=table, rows=int(rows.size),
                         seconds=time.perf_counter() - start)
 

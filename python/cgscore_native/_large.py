@@ -35,7 +35,7 @@ from ._blas import product
 from ._duplicates import DEFAULT_RIDGE, diagnosis_ridges
 from ._execute import run_tasks
 from ._guards import warn_noise_near_random
-from ._kernel_choice import loo_residual, ridge_grid, spectrum
+from ._kernel_choice import Spectrum, loo_residual, ridge_grid, spectrum, warn_top_edge, widened_minimum
 from ._kernels import Kernel
 from ._loo import clean_rounds, fit_rows, margins
 from ._prepare import UnitRows
@@ -197,18 +197,22 @@ def choose_in_cells(data: UnitRows, cells: list[Cell], codes: np.ndarray, K: int
     chosen = (kernels[0], grids[kernels[0].depth][0])
     for kernel in kernels:
         spectra = [(spectrum(data, cells[p].fit_rows, codes, K, kernel, threads), cells[p].core.size) for p in picks]
-        values: dict[float, float] = {}
-        for lam in grids[kernel.depth]:
-            if any(lam + float(sp.s[0]) <= 1e-10 * float(sp.s[-1]) for sp, _ in spectra):
-                continue  # K + λI not safely positive definite in some cell
+        # K + λI safely positive definite in every cell: λ + min(s) > 1e-10·max(s)
+        floor = max(1e-10 * float(sp.s[-1]) - float(sp.s[0]) for sp, _ in spectra)
+
+        def cells_press(lam: float, spectra: list[tuple[Spectrum, int]] = spectra) -> float:
             total, count = 0.0, 0
             for sp, core in spectra:
                 R, _ = loo_residual(sp, lam)
                 total += float(np.sum(R[:core] ** 2))
                 count += R[:core].size
-            values[float(lam)] = total / count
-        if not values:
+            return total / count
+
+        if not any(lam > floor for lam in grids[kernel.depth]):
             continue
+        # the same widening (and RidgeEdgeWarning at the top edge) as the exact mode's choice
+        _, values = widened_minimum(cells_press, grids[kernel.depth], floor, kernel.name,
+                                    widen=len(grids[kernel.depth]) > 1, warn=False)
         table[kernel.name] = values
         for lam, value in values.items():
             key = (value, kernel.depth, -lam)
@@ -216,6 +220,7 @@ def choose_in_cells(data: UnitRows, cells: list[Cell], codes: np.ndarray, K: int
                 best, chosen = key, (kernel, lam)
     if best is None:
         raise ValueError("no λ of the grid makes the cells' Gram matrices positive definite; pass a larger ridge.")
+    warn_top_edge(table[chosen[0].name], chosen[1], chosen[0].name, stacklevel=5)  # as the exact mode does
     return chosen[0], float(chosen[1]), table
 
 
@@ -339,7 +344,7 @@ def run_large(req: LargeRequest, auto_share: Any) -> LargeOutcome:
 
     params: dict[str, Any] = {
         "mode": "large", "kernel": kernel.name, "rounds": req.rounds, "set_aside": req.set_aside,
-        "chunk_size": None, "repeats": 1, "seed": req.entropy, "ridge_grid": sorted(grids[kernel.depth]),
+        "chunk_size": None, "repeats": 1, "seed": req.entropy, "ridge_grid": sorted(scores.get(kernel.name, grids[kernel.depth])),
         "cells": len(cells), "cell_rows": core_rows, "halo_rows": halo_rows,
         "largest_fit": max(c.core.size + c.halo.size for c in cells),
     }
