@@ -166,14 +166,15 @@ def test_the_cli_runs_the_large_mode(tmp_path):
 
 @pytest.mark.filterwarnings("ignore::cgscore_native.LabelsWarning")
 def test_auto_falls_back_to_random_chunks_when_the_cells_do_not_fit_the_budget():
-    # 3000 rows: the whole data's 3000×3000 buffer needs more than 40 MiB, a cell's fit about
-    # 2000×2000 (32 MiB plus the plan). At 50 MiB the cells fit (large); at 13 MiB only the exact
-    # mode's smaller random chunks do, which auto must pick instead of refusing.
+    # 6000 rows: the whole data's 6000×6000 buffer needs about 280 MiB, a cell's fit at most
+    # 3501×3501 (about 95 MiB with the plan; 3010 rows here). At 100 MiB the cells fit (large);
+    # at 60 MiB only the exact mode's smaller random chunks do, which auto must pick instead of
+    # refusing.
     rng = np.random.default_rng(0)
-    X, y = rng.normal(size=(3000, 16)), np.arange(3000) % 10
-    assert cg.diagnose(X, y, memory_limit="50MiB", seed=0, rounds=0, ridge=0.3).mode == "large"
-    small = cg.diagnose(X, y, memory_limit="13MiB", seed=0, rounds=0, ridge=0.3)
-    assert small.mode == "chunked" and small.params["chunk_size"] < 3000
+    X, y = rng.normal(size=(6000, 16)), np.arange(6000) % 10
+    assert cg.diagnose(X, y, memory_limit="100MiB", seed=0, rounds=0, ridge=0.3).mode == "large"
+    small = cg.diagnose(X, y, memory_limit="60MiB", seed=0, rounds=0, ridge=0.3)
+    assert small.mode == "chunked" and small.params["chunk_size"] < 3501
 
 
 def test_the_large_mode_warns_when_the_labels_look_unrelated_to_the_features():

@@ -17,6 +17,7 @@ rows whose suggested label is the true one; and every method's wall time.
     python bench/diagnosis/run.py --speed         # diagnose vs confident learning on digits, median of 5
     python bench/diagnosis/run.py --rate          # the whole-data fit's flop rate vs dgemm, n = 5000 and 6000
     python bench/diagnosis/run.py --chunked       # chunk sizes vs the whole-data diagnosis on digits
+    python bench/diagnosis/run.py --selection     # the kernel choice's cost beside its fits, n = 5000, d = 784
 """
 
 from __future__ import annotations
@@ -241,6 +242,7 @@ def speed(repeats: int = 5) -> None:
         "diagnose n_threads=1": {"n_threads": 1},
         "diagnose ridge=0.1": {"ridge": 0.1},
         "diagnose ridge=0, rounds=0": {"ridge": 0.0, "rounds": 0},
+        "diagnose kernel='auto'": {"kernel": "auto"},
     }
     times: dict[str, list[float]] = {k: [] for k in (*variants, "confident_learning")}
     fits: dict[str, int] = {}
@@ -270,6 +272,52 @@ def speed(repeats: int = 5) -> None:
         nfits = f"{fits[k]} fits" if k in fits else ""
         print(f"{k:40s} median {v:.3f} s  confident learning / this {ratio:5.2f}x  {nfits:8s}"
               f"  (runs: {', '.join(f'{t:.3f}' for t in times[k])})")
+
+
+def selection(n: int = 5000, d: int = 784, repeats: int = 3) -> None:
+    """What choosing (kernel, λ) costs beside the fits it chooses for, at n rows of d features
+    (10 Gaussian classes of 4 clusters each, 20 % uniform flips): each variant's wall time
+    against the time of its own whole-data fits (one round-0 fit plus the refit), median of
+    ``repeats``, in one run. The paper's CG-score at λ = 0 is a third fit when the kernel is not
+    the paper's (or λ is not 0)."""
+    from cgscore_native import _loo
+
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(40, d)) * 0.35
+    which = rng.integers(0, 40, size=n)
+    X = (centres[which] + rng.normal(size=(n, d))).astype(np.float32)
+    noisy, _ = flip_labels(which % 10, 0.2, 0)
+    variants = {"kernel='paper' (default)": {}, "kernel='auto'": {"kernel": "auto"},
+                "kernel='auto', rounds=0": {"kernel": "auto", "rounds": 0}}
+    real_fit = _loo.fit_rows
+    for name, kw in variants.items():
+        walls, fit_times, counts = [], [], []
+        for _ in range(repeats):
+            calls: list[float] = []
+
+            def timed_fit(*a, calls=calls, **k):
+                start = time.perf_counter()
+                out = real_fit(*a, **k)
+                calls.append(time.perf_counter() - start)
+                return out
+
+            _loo.fit_rows = timed_fit
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    result, wall = timed(cg.diagnose, X, noisy, seed=0, **kw)
+            finally:
+                _loo.fit_rows = real_fit
+            walls.append(wall)
+            fit_times.append(statistics.median(calls))
+            counts.append(len(calls))
+        one_fit = statistics.median(fit_times)
+        reference = one_fit * (2 if kw.get("rounds", 1) else 1)  # round 0 (+ the refit)
+        wall = statistics.median(walls)
+        print(f"n={n} d={d} {name:28s} wall {wall:6.2f} s, {counts[-1]} fits of {one_fit:.2f} s; "
+              f"wall / (fit{' + refit' if kw.get('rounds', 1) else ''}) = {wall / reference:.2f}; "
+              f"chose {result.kernel}, λ {result.ridge:.3g}  (walls: {', '.join(f'{w:.2f}' for w in walls)})",
+              flush=True)
 
 
 def rate(sizes=(5000, 6000), d: int = 256, K: int = 10, repeats: int = 5) -> None:
@@ -332,6 +380,7 @@ def main() -> None:
     parser.add_argument("--speed", action="store_true", help="diagnose vs confident learning on digits")
     parser.add_argument("--rate", action="store_true", help="the whole-data fit's flop rate vs dgemm at n >= 5000")
     parser.add_argument("--chunked", action="store_true", help="chunk sizes vs whole data on digits")
+    parser.add_argument("--selection", action="store_true", help="the kernel choice's cost beside the fits, n=5000 d=784")
     parser.add_argument("--data", nargs="*", default=["digits", "wine", "breast_cancer"])
     args = parser.parse_args()
     seeds = SEEDS[:1] if args.quick else SEEDS
@@ -343,6 +392,8 @@ def main() -> None:
         rate()
     elif args.chunked:
         chunked()
+    elif args.selection:
+        selection()
     else:
         full(seeds, HERE / "results.md", HERE / "results.json")
 
