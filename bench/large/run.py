@@ -12,6 +12,8 @@
         default diagnose() per n and mode, each in a fresh process (its own peak RSS); resumes
         (a (n, mode) already measured in --out is not rerun); exact past 20 000 rows only with
         --force-exact. `one` is its per-run helper. Plot: bench/large/plot.py.
+    python bench/large/run.py dask --n 100000 --out bench/large/dask_100k.json
+        default diagnose() locally and on a LocalCluster of two workers: bit-identical?
 
 Each record carries `uptime`'s load average (the machine is shared).
 """
@@ -280,6 +282,30 @@ def append(path: str, record: dict) -> None:
     print(json.dumps(record), flush=True)
 
 
+def dask(args) -> None:
+    """Default diagnose() locally and on a LocalCluster of two one-thread worker processes: the
+    same bits expected (the cells are tasks; their outcomes are combined in cell order)."""
+    from distributed import Client, LocalCluster
+
+    X, y, flipped = make_data.load(mixture_folder(args.n, args.data))
+    record: dict = {"n": args.n, "command": " ".join(sys.argv), "load_before": load_average()}
+    t = time.perf_counter()
+    local = cg.diagnose(X, y, seed=0)
+    record["local_seconds"] = round(time.perf_counter() - t, 1)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster, \
+            Client(cluster) as client:
+        t = time.perf_counter()
+        remote = cg.diagnose(X, y, seed=0, client=client)
+        record["dask_seconds"] = round(time.perf_counter() - t, 1)
+    record.update(mode=local.mode, auroc=round(auroc(local.suspicion, flipped), 4),
+                  identical={name: bool(np.array_equal(getattr(local, name), getattr(remote, name)))
+                             for name in ("suspicion", "suggested_label", "cg_score", "margin_by_round")},
+                  load_after=load_average())
+    print(json.dumps(record), flush=True)
+    with open(args.out, "w") as f:
+        json.dump(record, f, indent=1)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="command", required=True)
@@ -307,12 +333,16 @@ def main() -> None:
     r.add_argument("--modes", default="large,exact")
     r.add_argument("--out", required=True)
     r.add_argument("--force-exact", action="store_true")
+    k = sub.add_parser("dask")
+    k.add_argument("--n", type=int, required=True)
+    k.add_argument("--data")
+    k.add_argument("--out", required=True)
     o = sub.add_parser("one")  # the curve's per-run process
     o.add_argument("--n", type=int, required=True)
     o.add_argument("--mode", required=True)
     o.add_argument("--data")
     args = ap.parse_args()
-    {"scale": scale, "compare": compare, "versus": versus, "curve": curve, "one": one}[args.command](args)
+    {"scale": scale, "compare": compare, "versus": versus, "curve": curve, "dask": dask, "one": one}[args.command](args)
 
 
 if __name__ == "__main__":
