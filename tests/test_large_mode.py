@@ -19,12 +19,14 @@ from cgscore_native.experiments.label_noise import flip_labels
 from cgscore_native.experiments.metrics import auroc
 
 
-def clustered(n: int, classes: int = 4, clusters: int = 5, d: int = 12, seed: int = 0):
-    """Each class a union of small Gaussian clusters (local structure), 20 % uniform flips."""
+def clustered(n: int, classes: int = 4, clusters: int = 5, d: int = 12, seed: int = 0, spread: float = 0.9):
+    """Each class a union of small Gaussian clusters (local structure), 20 % uniform flips.
+    With the default spread round 0 estimates ~36 % noise, past the cleaning-round guard
+    (0.3 for 4 classes); tests of the cleaning round use spread 0.5 (~21 %)."""
     rng = np.random.default_rng(seed)
     centres = rng.standard_normal((classes * clusters, d))
     which = rng.integers(0, classes * clusters, size=n)
-    X = centres[which] + 0.9 * rng.standard_normal((n, d))
+    X = centres[which] + spread * rng.standard_normal((n, d))
     noisy, flipped = flip_labels(which // clusters, 0.2, seed=seed, n_classes=classes)
     return X, noisy, flipped
 
@@ -84,7 +86,7 @@ def test_large_mode_is_close_to_the_whole_data_on_local_structure(monkeypatch):
 
 
 def test_large_mode_chooses_lambda_and_runs_cleaning_rounds(small_cells):
-    X, y, flipped = clustered(500, seed=3)
+    X, y, flipped = clustered(500, seed=3, spread=0.5)
     d = cg.diagnose(X, y, mode="large", seed=0)
     assert d.mode == "large" and d.ridge in d.ridge_scores and len(d.ridge_scores) > 2
     assert d.margin_by_round.shape == (2, 500) and len(d.set_aside) == 1 and d.set_aside[0].size > 0
@@ -104,7 +106,7 @@ def test_bit_identical_across_threads_and_seeded(small_cells):
 
 
 def test_checkpoint_resume_is_identical(small_cells, tmp_path):
-    X, y, _ = clustered(400, seed=5)
+    X, y, _ = clustered(400, seed=5, spread=0.5)
     path = tmp_path / "ckpt"
     full = cg.diagnose(X, y, mode="large", seed=1, checkpoint=path)
     files = sorted(path.glob("cell*.npz"))
@@ -207,3 +209,15 @@ def test_the_large_mode_warns_when_lambda_stays_at_the_top_edge(small_cells):
         d = cg.diagnose(X, y, mode="large", seed=0, rounds=0, ridge="auto", ridge_grid=[1e-4, 1e-3])
     assert d.ridge == max(d.ridge_scores) and d.ridge > 0.3
     assert any(w.filename == __file__ for w in caught)
+
+
+def test_the_large_mode_keeps_round_0_under_heavy_noise_as_the_exact_mode_does(small_cells):
+    # Round 0 estimates ~36 % noise here, past CLEANING_GUARD·(K − 1)/K = 0.3 for 4 classes: the
+    # cleaning round (measured to rank worse there) is skipped in both modes.
+    X, y, _ = clustered(500, seed=3)
+    d = cg.diagnose(X, y, mode="large", seed=0, ridge=0.3)
+    assert d.estimated_noise_rate >= cg.diagnosis.CLEANING_GUARD * 3 / 4
+    np.testing.assert_array_equal(d.margin_by_round[1], d.margin_by_round[0])
+    assert len(d.set_aside) == 1 and d.set_aside[0].size == 0
+    exact = cg.diagnose(X, y, mode="exact", ridge=0.3)
+    np.testing.assert_array_equal(exact.margin_by_round[1], exact.margin_by_round[0])

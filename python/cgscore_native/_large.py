@@ -306,6 +306,7 @@ class LargeRequest:
     checkpoint: str | os.PathLike | None
     progress: bool
     cg_ridge: float  # 0, or the duplicate ridge
+    cleaning_guard: float = 0.4  # diagnosis.CLEANING_GUARD: no cleaning round at this share of (K − 1)/K or more
 
 
 @dataclass(frozen=True)
@@ -375,7 +376,12 @@ def run_large(req: LargeRequest, auto_share: Any) -> LargeOutcome:
         noise = float(np.mean(suggested != codes))
         share = req.fraction if req.fraction is not None else auto_share(noise)
         aside: list[np.ndarray] = []
-        if req.rounds:
+        if req.rounds and noise >= req.cleaning_guard * (K - 1) / K:
+            # the exact mode's guard: round 0 disagrees with the labels nearly as often as chance,
+            # so the rows set aside would be as much signal as noise; every round keeps round 0
+            F[1:] = F[0]
+            aside = [np.zeros(0, dtype=np.int64) for _ in range(req.rounds)]
+        elif req.rounds:
             bar.stage(f"cleaning round{'s' if req.rounds > 1 else ''} in {len(cells)} cells", len(cells))
             again = [CellTask(f"cell{j}-clean-ridge{lam!r}{tag}-share{share!r}", c.core, c.halo, codes[c.fit_rows], K,
                               lam, req.threads, kernel.depth, cg_ridge, rounds=req.rounds, share=share,
@@ -397,7 +403,7 @@ def diagnose_large(Xa: Any, codes: np.ndarray, classes: np.ndarray, label_values
                    kernel: Kernel | None, grid: list[float], fixed_ridge: bool, rounds: int, fraction: float | None,
                    set_aside: Any, seed: int | None, threads: int, client: Any,
                    checkpoint: str | os.PathLike | None, memory_limit: Any, progress: bool, predictions: bool,
-                   auto_share: Any) -> Any:
+                   auto_share: Any, cleaning_guard: float) -> Any:
     """diagnose(..., mode="large") after diagnose()'s checks of the input: refuse what cannot fit,
     prepare the rows, run the cells, and put the outcome in a Diagnosis."""
     from ._memory import check_memory, diagnosis_plan_bytes
@@ -419,7 +425,7 @@ def diagnose_large(Xa: Any, codes: np.ndarray, classes: np.ndarray, label_values
     request = LargeRequest(data=data, codes=codes, classes=classes, kernel=kernel, grid=list(grid),
                            fixed_ridge=fixed_ridge, rounds=rounds, fraction=fraction, set_aside=set_aside,
                            entropy=entropy, threads=threads, client=client, checkpoint=checkpoint,
-                           progress=progress, cg_ridge=cg_ridge)
+                           progress=progress, cg_ridge=cg_ridge, cleaning_guard=cleaning_guard)
     out = run_large(request, auto_share)
     warn_noise_near_random(out.noise_rate, K, stacklevel=4)  # labels unrelated to the features, as in exact mode
     return diagnosis_from_fits(

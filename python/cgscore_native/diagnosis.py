@@ -180,7 +180,8 @@ def diagnose(
                               grid=list(grid), fixed_ridge=not isinstance(ridge, str), rounds=rounds,
                               fraction=fraction, set_aside=set_aside, seed=seed, threads=threads, client=client,
                               checkpoint=checkpoint, memory_limit=memory_limit, progress=progress,
-                              predictions=predictions, auto_share=_auto_share)
+                              predictions=predictions, auto_share=_auto_share,
+                              cleaning_guard=CLEANING_GUARD)
 
     kernel_threads = threads or default_threads()
     copy, itemsize = step.copy_bytes, step.itemsize
