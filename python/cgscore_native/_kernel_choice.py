@@ -186,7 +186,7 @@ def _choose(data: UnitRows, codes: np.ndarray, n_classes: int, kernels: Sequence
     for kernel in kernels:
         sp = spectrum(data, rows, codes, n_classes, kernel, n_threads)
         if ridge is None:
-            lam, values = best_ridge(sp, ridge_grid(kernel, relative), warn=len(kernels) == 1)
+            lam, values = best_ridge(sp, ridge_grid(kernel, relative), warn=False)
         else:
             lam = float(ridge)
             positive = lam + float(sp.s[0]) > 1e-12 * float(sp.s[-1])
@@ -195,7 +195,7 @@ def _choose(data: UnitRows, codes: np.ndarray, n_classes: int, kernels: Sequence
         key = (values[lam], kernel.depth, -lam)
         if best is None or key < best:
             best, chosen = key, (kernel, lam)
-    if ridge is None and len(kernels) > 1:  # warned about for the chosen kernel only
+    if ridge is None:  # warned about for the chosen kernel only
         warn_top_edge(table[chosen[0].name], chosen[1], chosen[0].name, stacklevel=4)
     return KernelChoice(kernel=chosen[0], ridge=float(chosen[1]), press=table, rows=int(rows.size),
                         seconds=time.perf_counter() - start)

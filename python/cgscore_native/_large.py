@@ -35,9 +35,9 @@ from ._blas import product
 from ._duplicates import DEFAULT_RIDGE, diagnosis_ridges
 from ._execute import run_tasks
 from ._guards import warn_noise_near_random
-from ._kernel_choice import Spectrum, loo_residual, ridge_grid, spectrum, warn_top_edge, widened_minimum
+from ._kernel_choice import CANDIDATE_DEPTHS, Spectrum, loo_residual, ridge_grid, spectrum, warn_top_edge, widened_minimum
 from ._kernels import Kernel
-from ._loo import clean_rounds, fit_rows, margins
+from ._loo import clean_rounds, cleaning_guarded, fit_rows, margins
 from ._prepare import UnitRows
 from ._progress import StagedBar, progress_bar
 from .checkpoint import Checkpoint, TaskArrays, fingerprint
@@ -330,7 +330,7 @@ def run_large(req: LargeRequest, auto_share: Any) -> LargeOutcome:
     core_rows, halo_rows = cell_shape(n)
     cells = plan_cells(data, req.entropy, core_rows, halo_rows)
 
-    candidates = [Kernel(d) for d in (0, 1, 2, 4, 8)] if req.kernel is None else [req.kernel]
+    candidates = [Kernel(d) for d in CANDIDATE_DEPTHS] if req.kernel is None else [req.kernel]
     positive = [v for v in req.grid if v > 0] or [DEFAULT_RIDGE]
     grids = {k.depth: (list(req.grid) if req.fixed_ridge else
                        positive if k.depth == 0 else ridge_grid(k, positive)) for k in candidates}
@@ -376,9 +376,7 @@ def run_large(req: LargeRequest, auto_share: Any) -> LargeOutcome:
         noise = float(np.mean(suggested != codes))
         share = req.fraction if req.fraction is not None else auto_share(noise)
         aside: list[np.ndarray] = []
-        if req.rounds and noise >= req.cleaning_guard * (K - 1) / K:
-            # the exact mode's guard: round 0 disagrees with the labels nearly as often as chance,
-            # so the rows set aside would be as much signal as noise; every round keeps round 0
+        if req.rounds and cleaning_guarded(noise, K, req.cleaning_guard):  # as the exact mode: round 0 kept
             F[1:] = F[0]
             aside = [np.zeros(0, dtype=np.int64) for _ in range(req.rounds)]
         elif req.rounds:

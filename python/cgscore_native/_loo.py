@@ -126,6 +126,13 @@ def margins(F: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return margin, np.where(margin > 0, best_other, codes)
 
 
+def cleaning_guarded(noise: float, n_classes: int, guard: float) -> bool:
+    """True when the cleaning round is skipped: round 0's estimated noise rate is at least
+    ``guard`` (diagnosis.CLEANING_GUARD) × the chance rate (K − 1)/K, so the rows it would set
+    aside are as much signal as noise (bench/detection/README.md, "The cleaning-round guard")."""
+    return noise >= guard * (n_classes - 1) / n_classes
+
+
 def clean_rounds(data: UnitRows, rows: np.ndarray, codes: np.ndarray, n_classes: int, ridge: float, n_threads: int,
                  start: np.ndarray, rounds: int, share: float,
                  kernel_depth: int = 0) -> tuple[np.ndarray, list[np.ndarray]]:

@@ -24,7 +24,7 @@ from ._execute import run_tasks
 from ._guards import warn_noise_near_random
 from ._kernel_choice import resolve_kernel  # kernel= (issue 18)
 from ._large import check_mode, diagnose_large
-from ._loo import LooTask, margins, run_task, signed_targets
+from ._loo import LooTask, cleaning_guarded, margins, run_task, signed_targets
 from ._memory import check_memory, check_plan_fits, choose_diagnosis_mode, diagnosis_plan_bytes, plan_chunk_size
 from ._plan import stratified_chunks
 from ._prepare import UnitRows, prepare_features
@@ -359,7 +359,7 @@ class _Runner:
                                     rows, self.codes, self.K, lam, self.threads, rounds=rounds, share=share,
                                     start=F0, kernel_depth=self.depth))
         aside_rows: list[list[np.ndarray]] = [[] for _ in range(rounds)]
-        if rounds and wrong / (n * reps) >= CLEANING_GUARD * (self.K - 1) / self.K:
+        if rounds and cleaning_guarded(wrong / (n * reps), self.K, CLEANING_GUARD):
             F_sum[1:] = F_sum[0]  # the guard: every round keeps round 0's predictions, nothing set aside
             cleaning = []
         if rounds and cleaning:
