@@ -221,3 +221,66 @@ def test_the_large_mode_keeps_round_0_under_heavy_noise_as_the_exact_mode_does(s
     assert len(d.set_aside) == 1 and d.set_aside[0].size == 0
     exact = cg.diagnose(X, y, mode="exact", ridge=0.3)
     np.testing.assert_array_equal(exact.margin_by_round[1], exact.margin_by_round[0])
+
+
+def _brute_loo(G: np.ndarray, Y: np.ndarray, fit: np.ndarray, lam: float, rows: np.ndarray) -> np.ndarray:
+    """For each of ``rows``: kernel ridge on ``fit`` without that row, evaluated at it."""
+    out = np.empty((rows.size, Y.shape[1]))
+    for t, i in enumerate(rows):
+        keep = fit[fit != i]
+        coef = np.linalg.solve(G[np.ix_(keep, keep)] + lam * np.eye(keep.size), Y[keep])
+        out[t] = G[i, keep] @ coef
+    return out
+
+
+def test_a_cleaning_task_gives_the_exact_predictions_of_its_core_rows(small_cells):
+    """Against brute force: the rows of core ∪ halo with the highest round-0 margins set aside,
+    kept core rows leave-one-out on the kept rows, set-aside core rows predicted from them (the
+    core's block alone is scored: halo rows first in the factor)."""
+    X, y, _ = clustered(240, seed=1, spread=0.5)
+    data, _ = prepare_features(X)
+    cell = _large.plan_cells(data, entropy=0, core_rows=60, halo_rows=40)[1]
+    S, m, lam, K, share = cell.fit_rows, cell.core.size, 0.3, 4, 0.2
+    G = cross_gram(data.normalized(S), data.normalized(S), 0)
+    Y = signed_targets(y[S], K)
+    start = _brute_loo(G, Y, np.arange(S.size), lam, np.arange(S.size))
+    task = _large.CellTask("t", cell.core, cell.halo, y[S], K, lam, 1, rounds=1, share=share, start=start)
+    out = _large.run_cell(data, task)
+    margin = np.max(np.where(Y > 0, -np.inf, start), axis=1) - start[Y > 0]
+    aside = np.sort(np.argsort(-margin, kind="stable")[: int(round(share * S.size))])
+    kept = np.setdiff1d(np.arange(S.size), aside)
+    expected = np.empty((m, K))
+    kept_core, aside_core = kept[kept < m], aside[aside < m]
+    expected[kept_core] = _brute_loo(G, Y, kept, lam, kept_core)
+    coef = np.linalg.solve(G[np.ix_(kept, kept)] + lam * np.eye(kept.size), Y[kept])
+    expected[aside_core] = G[np.ix_(aside_core, kept)] @ coef
+    assert aside_core.size > 0 and np.array_equal(out["aside"], aside_core)
+    assert np.max(np.abs(out["rounds"][0] - expected)) < 1e-9  # measured about 1e-13
+
+
+def test_the_cells_choice_is_the_least_press_of_the_core_rows(small_cells):
+    """PRESS of the cells against brute-force LOO of their core rows; the climb visits fewer λ
+    than the grid and lands on the grid's least PRESS."""
+    X, y, _ = clustered(360, seed=5, spread=0.5)
+    data, _ = prepare_features(X)
+    cells = _large.plan_cells(data, entropy=0, core_rows=60, halo_rows=40)
+    K, grid = 4, [0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0]
+    kernel, lam, table = _large.choose_in_cells(data, cells, y, K, [cg._kernels.Kernel(0)], {0: grid}, 1)
+    picks = [cells[p] for p in np.unique(np.linspace(0, len(cells) - 1, _large.SELECTION_CELLS).round().astype(int))]
+
+    def brute_press(ridge: float) -> float:
+        errors = []
+        for c in picks:
+            S = c.fit_rows
+            G = cross_gram(data.normalized(S), data.normalized(S), 0)
+            Y = signed_targets(y[S], K)
+            core = np.arange(c.core.size)
+            errors.append((Y[core] - _brute_loo(G, Y, np.arange(S.size), ridge, core)).ravel())
+        return float(np.mean(np.concatenate(errors) ** 2))
+
+    visited = table["paper"]
+    assert 2 < len(visited) < len(grid)
+    for ridge in (min(visited), lam):
+        assert visited[ridge] == pytest.approx(brute_press(ridge), rel=1e-10)
+    full = {r: brute_press(r) for r in grid}
+    assert kernel.depth == 0 and lam == min(full, key=full.get)

@@ -34,7 +34,7 @@ def score_binary(
     condition_estimate: bool = True,
     kernel_depth: int = 0,
 ) -> dict[str, Any]:
-    """Keys: scores, inverse_diagonal, alpha (H⁻¹Y), min_pivot, min_pivot_index,
+    """Keys: scores, inverse_diagonal (rows first_scored … n − 1), alpha (H⁻¹Y, every row), min_pivot, min_pivot_index,
     condition_estimate (+inf when not estimated), backend, seconds (and a2, b2, ab with subterms)."""
 def load_blas(path: str, prefix: str = "scipy_", suffix: str = "_64_") -> None: ...
 def blas_info() -> dict[str, Any]: ...

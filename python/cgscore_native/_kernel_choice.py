@@ -34,6 +34,7 @@ from ._blas import ensure_blas, product
 from ._kernels import Kernel
 from ._loo import signed_targets
 from ._prepare import UnitRows
+from ._ridge_search import search_grid
 
 # The candidates of kernel="auto": the paper's kernel and the ReLU NTK of depth 1, 2, 4, 8.
 CANDIDATE_DEPTHS: tuple[int, ...] = (0, 1, 2, 4, 8)
@@ -113,11 +114,18 @@ def best_ridge(sp: Spectrum, grid: Sequence[float], widen: bool = True, warn: bo
 
 
 def widened_minimum(press_of: Callable[[float], float], grid: Sequence[float], floor: float, kernel_name: str,
-                    widen: bool = True, warn: bool = True, stacklevel: int = 6) -> tuple[float, dict[float, float]]:
+                    widen: bool = True, warn: bool = True, stacklevel: int = 6,
+                    climb: bool = False) -> tuple[float, dict[float, float]]:
     """The λ > ``floor`` of least ``press_of(λ)`` on the grid, the grid widened by factors √10
     beyond an edge that wins (up to WIDEN_DECADES decades; a λ still at the top edge then is
-    warned about when ``warn``: warn_top_edge). Returns λ and PRESS of every λ tried, in order."""
-    values = {lam: press_of(lam) for lam in sorted(grid) if lam > floor}
+    warned about when ``warn``: warn_top_edge). Returns λ and PRESS of every λ tried, in order.
+    ``climb``: the grid is walked by the hill climb of _ridge_search (for a costly ``press_of``:
+    a few λ instead of all; PRESS is smooth and unimodal in λ on the bench's data)."""
+    candidates = [lam for lam in sorted(grid) if lam > floor]
+    if climb:
+        values = {lam: -v for lam, v in search_grid(candidates, lambda lam: -press_of(lam)).items()}
+    else:
+        values = {lam: press_of(lam) for lam in candidates}
     if not values:
         raise ValueError("no λ of the grid makes the Gram matrix positive definite; pass a larger ridge.")
     if not widen or len(values) < 2:

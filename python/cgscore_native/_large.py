@@ -10,10 +10,11 @@ linear in n.
    cell holds at most CAPACITY × the mean), and the *halo* of cell j is up to ``halo`` rows of
    other cells that have j as their next-nearest centroid (displaced rows first, then 2nd,
    then 3rd nearest; most similar first).
-2. Choose (kernel, λ) by PRESS over a few cells (the kernel actually fitted; _kernel_choice's
-   eigendecomposition gives every λ at once), unless both are given.
-3. One task per cell: factor the kernel of core ∪ halo once (the native core, exact) and report
-   the leave-one-out predictions F = Y − A/D of the core rows only; cleaning rounds are a second
+2. Choose (kernel, λ) by PRESS of the core rows of a few cells (the kernel actually fitted, one
+   fit per cell and candidate, inverting only the core's block), unless both are given.
+3. One task per cell: factor the kernel of core ∪ halo once (the native core, exact; halo rows
+   first, so that only the core's trailing block of the factor is inverted) and report the
+   leave-one-out predictions F = Y − A/D of the core rows only; cleaning rounds are a second
    task per cell, from the round-0 predictions of its rows. Tasks run through
    ``_execute.run_tasks``: here, on Dask (``client=``) or from a checkpoint, bit-identical.
 
@@ -35,9 +36,9 @@ from ._blas import product
 from ._duplicates import DEFAULT_RIDGE, diagnosis_ridges
 from ._execute import run_tasks
 from ._guards import warn_noise_near_random
-from ._kernel_choice import CANDIDATE_DEPTHS, Spectrum, loo_residual, ridge_grid, spectrum, warn_top_edge, widened_minimum
+from ._kernel_choice import CANDIDATE_DEPTHS, ridge_grid, warn_top_edge, widened_minimum
 from ._kernels import Kernel
-from ._loo import clean_rounds, cleaning_guarded, fit_rows, margins
+from ._loo import clean_rounds, cleaning_guarded, fit_rows, margins, signed_targets
 from ._prepare import UnitRows
 from ._progress import StagedBar, progress_bar
 from .checkpoint import Checkpoint, TaskArrays, fingerprint
@@ -47,8 +48,10 @@ MODES = ("auto", "exact", "large")
 # Core rows per cell and halo rows added to each fit (bench/large/README.md, "Cell size").
 CELL_ROWS = 1000
 HALO_ROWS = 2000  # twice the core: measured within 0.005 of the whole data at n = 20 000 (1000: 0.009 short)
-# Past this many rows the cells shrink so that one pass stays within the 1M-row time goal.
-SMALL_CELLS_FROM = 200_000
+# From this many rows the cells shrink, their halo still twice the core: 1000 + 2000 cells cost
+# ~0.3 ms a row against confident learning's ~0.23 (5-fold logistic regression), 500 + 1000
+# cells 0.12 ms, for about −0.006 AUROC at 10⁵ rows (bench/large/README.md, "n = 100 000").
+SMALL_CELLS_FROM = 50_000
 SMALL_CELL_ROWS = 500
 SMALL_HALO_ROWS = 1000
 CAPACITY = 1.5  # a cell's core holds at most this × the mean core size
@@ -189,30 +192,35 @@ def plan_cells(data: UnitRows, entropy: int, core_rows: int, halo_rows: int) -> 
 def choose_in_cells(data: UnitRows, cells: list[Cell], codes: np.ndarray, K: int, kernels: list[Kernel],
                     grids: dict[int, list[float]], threads: int) -> tuple[Kernel, float, dict[str, dict[float, float]]]:
     """The (kernel, λ) of least PRESS of the core rows of SELECTION_CELLS cells (evenly spread
-    over the plan), each cell fitted with its halo, as in the run. Ties: the shallower kernel,
-    then the larger λ. Returns the choice and PRESS per kernel and λ (per row and class)."""
+    over the plan), each cell fitted with its halo, as in the run. Each (kernel, λ) is one fit
+    per cell that inverts only the core's block (an eigendecomposition of the whole cell, which
+    serves every λ, costs about 20 such fits); the λ grid is walked by the hill climb of the
+    exact mode. Ties: the shallower kernel, then the larger λ. Returns the choice and PRESS per
+    kernel and λ (per row and class)."""
     picks = np.unique(np.linspace(0, len(cells) - 1, min(SELECTION_CELLS, len(cells))).round().astype(int))
+    chosen_cells = [cells[p] for p in picks]
     table: dict[str, dict[float, float]] = {}
     best: tuple[float, int, float] | None = None
     chosen = (kernels[0], grids[kernels[0].depth][0])
     for kernel in kernels:
-        spectra = [(spectrum(data, cells[p].fit_rows, codes, K, kernel, threads), cells[p].core.size) for p in picks]
-        # K + λI safely positive definite in every cell: λ + min(s) > 1e-10·max(s)
-        floor = max(1e-10 * float(sp.s[-1]) - float(sp.s[0]) for sp, _ in spectra)
-
-        def cells_press(lam: float, spectra: list[tuple[Spectrum, int]] = spectra) -> float:
+        def cells_press(lam: float, depth: int = kernel.depth) -> float:
             total, count = 0.0, 0
-            for sp, core in spectra:
-                R, _ = loo_residual(sp, lam)
-                total += float(np.sum(R[:core] ** 2))
-                count += R[:core].size
+            for cell in chosen_cells:
+                try:
+                    fit = fit_rows(data, np.concatenate([cell.halo, cell.core]), codes, K, lam, threads,
+                                   kernel_depth=depth, first_scored=cell.halo.size)
+                except SingularGramError:
+                    return math.inf
+                total += float(np.sum((signed_targets(codes[cell.core], K) - fit.loo) ** 2))
+                count += fit.loo.size
             return total / count
 
-        if not any(lam > floor for lam in grids[kernel.depth]):
-            continue
+        grid = grids[kernel.depth]
         # the same widening (and RidgeEdgeWarning at the top edge) as the exact mode's choice
-        _, values = widened_minimum(cells_press, grids[kernel.depth], floor, kernel.name,
-                                    widen=len(grids[kernel.depth]) > 1, warn=False)
+        _, values = widened_minimum(cells_press, grid, 0.0, kernel.name, widen=len(grid) > 1, warn=False, climb=True)
+        values = {lam: v for lam, v in values.items() if math.isfinite(v)}
+        if not values:
+            continue
         table[kernel.name] = values
         for lam, value in values.items():
             key = (value, kernel.depth, -lam)
@@ -262,22 +270,29 @@ def run_cell(data: UnitRows, task: CellTask) -> dict[str, np.ndarray]:
     local = np.arange(rows.size)
     m = task.rows.size
     if task.rounds == 0:
-        fit = fit_rows(sub, local, task.codes, task.n_classes, task.ridge, task.n_threads,
-                       kernel_depth=task.kernel_depth)
+        # halo first, core last: the native core inverts only the core's trailing block of the factor
+        order = np.concatenate([local[m:], local[:m]])
+        halo = task.halo.size
+
+        def fit_core(ridge: float, depth: int) -> Any:
+            return fit_rows(sub, order, task.codes, task.n_classes, ridge, task.n_threads, kernel_depth=depth,
+                            first_scored=halo)
+
+        fit = fit_core(task.ridge, task.kernel_depth)
         cg_ridge = task.cg_ridge
         if task.kernel_depth == 0 and cg_ridge == task.ridge:
             cg = fit.cg
         else:
             try:
-                cg = fit_rows(sub, local, task.codes, task.n_classes, cg_ridge, task.n_threads).cg
+                cg = fit_core(cg_ridge, 0).cg
             except SingularGramError:  # near-copies in the cell: the duplicate ridge instead
                 cg_ridge = DEFAULT_RIDGE
-                cg = fit_rows(sub, local, task.codes, task.n_classes, cg_ridge, task.n_threads).cg
-        return {"rows": task.rows, "loo": fit.loo[:m], "cg": cg[:m], "cg_ridge": np.array([cg_ridge])}
+                cg = fit_core(cg_ridge, 0).cg
+        return {"rows": task.rows, "loo": fit.loo, "cg": cg, "cg_ridge": np.array([cg_ridge])}
     if task.start is None:
         raise ValueError("a cleaning task needs its round-0 predictions (start).")
     F, aside = clean_rounds(sub, local, task.codes, task.n_classes, task.ridge, task.n_threads, task.start,
-                            task.rounds, task.share, kernel_depth=task.kernel_depth)
+                            task.rounds, task.share, kernel_depth=task.kernel_depth, reported=m)
     core_aside = [a[a < m] for a in aside]
     return {
         "rows": task.rows,

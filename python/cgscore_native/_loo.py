@@ -50,8 +50,8 @@ class LooFit:
 
     rows: np.ndarray  # S, indices into the data
     alpha: np.ndarray  # (|S|, K) A = (H + λI)⁻¹ Y
-    loo: np.ndarray  # (|S|, K) F = Y − A / D
-    cg: np.ndarray  # (|S|,) Σ_k A_ik² / D_i
+    loo: np.ndarray  # (|S| − first_scored, K) F = Y − A / D of the scored rows (all by default)
+    cg: np.ndarray  # (|S| − first_scored,) Σ_k A_ik² / D_i
     kernel_depth: int = 0  # the kernel of H (_kernels.py): 0 the paper's, L the depth-L NTK
 
 
@@ -63,19 +63,22 @@ def signed_targets(codes: np.ndarray, n_classes: int) -> np.ndarray:
 
 
 def fit_rows(data: UnitRows, rows: np.ndarray, codes: np.ndarray, n_classes: int, ridge: float,
-             n_threads: int, kernel_depth: int = 0) -> LooFit:
+             n_threads: int, kernel_depth: int = 0, first_scored: int = 0) -> LooFit:
     """Factor H_S + λI once and return A, the LOO predictions and the multi-class CG of the rows S.
-    ``kernel_depth``: H is the paper's kernel (0) or the depth-L ReLU NTK (_kernels.py)."""
+    ``kernel_depth``: H is the paper's kernel (0) or the depth-L ReLU NTK (_kernels.py).
+    ``first_scored``: LOO and CG of rows[first_scored:] only (A of every row); the native core
+    then inverts only that trailing block of the factor, (1 − first_scored/|S|)³ of the work."""
     Y = signed_targets(codes[rows], n_classes)
     options = KernelOptions(ridge=float(ridge), n_threads=n_threads, condition_estimate=CONDITION_ESTIMATE,
                             kernel_depth=int(kernel_depth))
     try:
-        out = run_kernel(data.take(rows), Y, options)
+        out = run_kernel(data.take(rows), Y, options, first_scored=first_scored)
     except SingularGramError as exc:
         raise singular_error_in_rows(exc, data, rows, what=f"the diagnosis problem (ridge {ridge:g})") from None
     alpha = np.asarray(out["alpha"])
     D = np.asarray(out["inverse_diagonal"])
-    return LooFit(rows=rows, alpha=alpha, loo=Y - alpha / D[:, None], cg=np.asarray(out["scores"]).sum(axis=1),
+    loo = Y[first_scored:] - alpha[first_scored:] / D[:, None]
+    return LooFit(rows=rows, alpha=alpha, loo=loo, cg=np.asarray(out["scores"]).sum(axis=1),
                   kernel_depth=int(kernel_depth))
 
 
@@ -135,13 +138,17 @@ def cleaning_guarded(noise: float, n_classes: int, guard: float) -> bool:
 
 def clean_rounds(data: UnitRows, rows: np.ndarray, codes: np.ndarray, n_classes: int, ridge: float, n_threads: int,
                  start: np.ndarray, rounds: int, share: float,
-                 kernel_depth: int = 0) -> tuple[np.ndarray, list[np.ndarray]]:
+                 kernel_depth: int = 0, reported: int | None = None) -> tuple[np.ndarray, list[np.ndarray]]:
     """The cleaning rounds of one set of rows S, from its round-0 predictions ``start`` (|S|, K).
 
     Each round sets aside the ``share`` of S with the highest margin of the previous round,
     refits on the rest and predicts every row of S again (kept rows leave-one-out, set-aside
     rows from the kept ones). Returns the predictions of rounds 1..R (R, |S|, K) and, per round,
     the positions in S of the rows set aside.
+
+    ``reported``: only the first ``reported`` rows of S are wanted from the LAST round (a cell's
+    core; its halo only helps fit): that round scores only them (``fit_rows(first_scored=)``),
+    and the other rows' predictions of that round are NaN.
     """
     F = start
     out = np.empty((rounds, rows.size, n_classes))
@@ -152,11 +159,21 @@ def clean_rounds(data: UnitRows, rows: np.ndarray, codes: np.ndarray, n_classes:
         order = np.argsort(-m_prev, kind="stable")
         out_local = np.sort(order[:count])
         keep_local = np.sort(order[count:])
-        fit = fit_rows(data, rows[keep_local], codes, n_classes, ridge, n_threads, kernel_depth=kernel_depth)
         F = out[r]
-        F[keep_local] = fit.loo
-        if out_local.size:
-            F[out_local] = predict_rows(data, rows[out_local], fit)
+        if reported is not None and r == rounds - 1:
+            F[:] = np.nan
+            unscored = keep_local[keep_local >= reported]
+            keep_local = np.concatenate([unscored, keep_local[keep_local < reported]])  # the wanted rows last
+            fit = fit_rows(data, rows[keep_local], codes, n_classes, ridge, n_threads, kernel_depth=kernel_depth,
+                           first_scored=unscored.size)
+            F[keep_local[unscored.size:]] = fit.loo
+            predicted = out_local[out_local < reported]
+        else:
+            fit = fit_rows(data, rows[keep_local], codes, n_classes, ridge, n_threads, kernel_depth=kernel_depth)
+            F[keep_local] = fit.loo
+            predicted = out_local
+        if predicted.size:
+            F[predicted] = predict_rows(data, rows[predicted], fit)
         aside.append(out_local)
     return out, aside
 

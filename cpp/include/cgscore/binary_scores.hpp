@@ -15,12 +15,12 @@ struct PhaseTimes {
   double gram = 0, factor = 0, solve = 0, condition = 0, inverse = 0, finish = 0;
 };
 
-// Rows first_scored … n−1 only (all rows by default).
+// Rows first_scored … n−1 only (all rows by default), except alpha.
 struct BinaryScores {
   ColMatrix scores;     // one column per label vector
   ColMatrix a2, b2, ab; // when subterms were requested, else empty
   Vector inverse_diagonal;  // D_i = (H⁻¹)_ii
-  ColMatrix alpha;          // α = H⁻¹Y (one column per label vector)
+  ColMatrix alpha;          // α = H⁻¹Y of EVERY row (one column per label vector)
   double min_pivot = std::numeric_limits<double>::infinity();
   Index min_pivot_index = -1;
   double condition_estimate = std::numeric_limits<double>::infinity();  // of cond₁(H), condition_estimate.hpp

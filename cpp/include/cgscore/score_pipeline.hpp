@@ -60,7 +60,7 @@ BinaryScores score_with(Backend& backend, Index n, const Eigen::Ref<const ColMat
   out.seconds.inverse = clock.lap();
   out.inverse_diagonal = inverse_column_norms(H.bottomRightCorner(p, p), options.workers());
   finish_scores(alpha.bottomRows(p), Y.bottomRows(p), options.subterms, out);
-  out.alpha = alpha.bottomRows(p);
+  out.alpha = alpha;  // every row: rows outside the scored block are predicted from all of α
   out.seconds.finish = clock.lap();
   return out;
 }
