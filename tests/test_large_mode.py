@@ -6,6 +6,8 @@ checkpoint resume) and the mode= argument."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -157,7 +159,8 @@ def test_the_cli_runs_the_large_mode(tmp_path):
     np.savez(path, X=X, y=y)
     out = run_cli("diagnose", path, "-o", tmp_path / "d.csv", "--mode", "large", "--ridge", "0.3", "--seed", "3")
     assert out.returncode == 0, out.stderr
-    assert "large mode, 1 cells, seed 3" in out.stdout
+    cells = max(1, round(300 / _large.CELL_ROWS))
+    assert f"large mode, {cells} cells, seed 3" in out.stdout
     api = cg.diagnose(X, y, mode="large", ridge=0.3, seed=3)
     import pandas as pd
 
@@ -169,14 +172,14 @@ def test_the_cli_runs_the_large_mode(tmp_path):
 @pytest.mark.filterwarnings("ignore::cgscore_native.LabelsWarning")
 def test_auto_falls_back_to_random_chunks_when_the_cells_do_not_fit_the_budget():
     # 6000 rows: the whole data's 6000×6000 buffer needs about 280 MiB, a cell's fit at most
-    # 3501×3501 (about 95 MiB with the plan; 3010 rows here). At 100 MiB the cells fit (large);
-    # at 60 MiB only the exact mode's smaller random chunks do, which auto must pick instead of
+    # largest_fit_rows (2101 rows, about 34 MiB with the plan). At 40 MiB the cells fit (large);
+    # at 30 MiB only the exact mode's smaller random chunks do, which auto must pick instead of
     # refusing.
     rng = np.random.default_rng(0)
     X, y = rng.normal(size=(6000, 16)), np.arange(6000) % 10
-    assert cg.diagnose(X, y, memory_limit="100MiB", seed=0, rounds=0, ridge=0.3).mode == "large"
-    small = cg.diagnose(X, y, memory_limit="60MiB", seed=0, rounds=0, ridge=0.3)
-    assert small.mode == "chunked" and small.params["chunk_size"] < 3501
+    assert cg.diagnose(X, y, memory_limit="40MiB", seed=0, rounds=0, ridge=0.3).mode == "large"
+    small = cg.diagnose(X, y, memory_limit="30MiB", seed=0, rounds=0, ridge=0.3)
+    assert small.mode == "chunked" and small.params["chunk_size"] < _large.largest_fit_rows(6000)
 
 
 def test_the_large_mode_warns_when_the_labels_look_unrelated_to_the_features():
@@ -199,7 +202,6 @@ def test_the_large_mode_widens_lambda_beyond_a_winning_edge(small_cells):
     assert d.ridge == min(d.ridge_scores, key=d.ridge_scores.get)
 
 
-@pytest.mark.filterwarnings("ignore::cgscore_native.LabelsWarning")
 def test_the_large_mode_warns_when_lambda_stays_at_the_top_edge(small_cells):
     # Labels unrelated to the features: PRESS falls past the widened grid (three decades above
     # 1e-3; its least is near λ = 10 here); the warning points at the caller's line.
@@ -258,9 +260,10 @@ def test_a_cleaning_task_gives_the_exact_predictions_of_its_core_rows(small_cell
     assert np.max(np.abs(out["rounds"][0] - expected)) < 1e-9  # measured about 1e-13
 
 
-def test_the_cells_choice_is_the_least_press_of_the_core_rows(small_cells):
+def test_the_cells_choice_is_the_least_press_of_the_core_rows(small_cells, monkeypatch):
     """PRESS of the cells against brute-force LOO of their core rows; the climb visits fewer λ
     than the grid and lands on the grid's least PRESS."""
+    monkeypatch.setattr(_large, "SELECTION_CORE_ROWS", 0)  # SELECTION_CELLS cells, whatever their size
     X, y, _ = clustered(360, seed=5, spread=0.5)
     data, _ = prepare_features(X)
     cells = _large.plan_cells(data, entropy=0, core_rows=60, halo_rows=40)
@@ -284,3 +287,15 @@ def test_the_cells_choice_is_the_least_press_of_the_core_rows(small_cells):
         assert visited[ridge] == pytest.approx(brute_press(ridge), rel=1e-10)
     full = {r: brute_press(r) for r in grid}
     assert kernel.depth == 0 and lam == min(full, key=full.get)
+
+
+def test_the_selection_takes_enough_cells_for_its_core_rows():
+    """At least SELECTION_CELLS cells and SELECTION_CORE_ROWS core rows, evenly spread, or every cell."""
+    def cells_of(sizes):
+        return [_large.Cell(core=np.arange(s), halo=np.empty(0, dtype=np.int64)) for s in sizes]
+
+    big = _large.selection_cells(cells_of([5000] * 10))
+    assert len(big) == _large.SELECTION_CELLS
+    small = _large.selection_cells(cells_of([200] * 100))
+    assert len(small) == math.ceil(_large.SELECTION_CORE_ROWS / 200) and sum(c.core.size for c in small) >= 3000
+    assert len(_large.selection_cells(cells_of([200] * 4))) == 4

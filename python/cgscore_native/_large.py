@@ -46,11 +46,14 @@ from .errors import DuplicatesWarning, SingularGramError
 
 MODES = ("auto", "exact", "large")
 # Core rows per cell and halo rows added to each fit (bench/large/README.md, "Cell size").
-CELL_ROWS = 1000
-HALO_ROWS = 2000  # twice the core: measured within 0.005 of the whole data at n = 20 000 (1000: 0.009 short)
-# From this many rows the cells shrink, their halo still twice the core: 1000 + 2000 cells cost
-# ~0.3 ms a row against confident learning's ~0.23 (5-fold logistic regression), 500 + 1000
-# cells 0.12 ms, for about −0.006 AUROC at 10⁵ rows (bench/large/README.md, "n = 100 000").
+# Small cores in large halos: each scored row is fitted among its neighbourhood. At n = 20 000,
+# 200 + 1800 ranked 0.003–0.008 above 1000 + 2000 (and above the whole data where it has local
+# structure) at 1.2–1.5× the time.
+CELL_ROWS = 200
+HALO_ROWS = 1800
+# From this many rows the cells are cheaper per row: 200 + 1800 cells cost ~0.47 ms a row at
+# 10⁵ rows against confident learning's ~0.21 (5-fold logistic regression), 500 + 1000 cells
+# 0.13 ms, for −0.006 AUROC (bench/large/README.md, "n = 100 000").
 SMALL_CELLS_FROM = 50_000
 SMALL_CELL_ROWS = 500
 SMALL_HALO_ROWS = 1000
@@ -58,7 +61,8 @@ CAPACITY = 1.5  # a cell's core holds at most this × the mean core size
 KMEANS_SAMPLE_PER_CELL = 32  # k-means runs on this many sampled rows per cell (at most KMEANS_SAMPLE)
 KMEANS_SAMPLE = 65_536
 KMEANS_ITERATIONS = 12
-SELECTION_CELLS = 3  # cells whose PRESS chooses (kernel, λ)
+SELECTION_CELLS = 3  # at least this many cells' PRESS chooses (kernel, λ) …
+SELECTION_CORE_ROWS = 3000  # … and at least this many of their core rows
 _BLOCK_ROWS = 4096  # rows per block of the assignment pass
 
 
@@ -118,11 +122,11 @@ def spherical_kmeans(data: UnitRows, k: int, rng: np.random.Generator) -> np.nda
     return C
 
 
-def nearest_centroids(data: UnitRows, C: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each row's three most similar centroids (n, 3) and the similarities (n, 3), in one pass
-    over the rows a block at a time."""
+def nearest_centroids(data: UnitRows, C: np.ndarray, r: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's r most similar centroids (n, r) and the similarities (n, r), in one pass over
+    the rows a block at a time."""
     n = data.shape[0]
-    r = min(3, C.shape[0])
+    r = min(r, C.shape[0])
     top = np.empty((n, r), dtype=np.int64)
     sim = np.empty((n, r))
     for start in range(0, n, _BLOCK_ROWS):
@@ -182,23 +186,32 @@ def plan_cells(data: UnitRows, entropy: int, core_rows: int, halo_rows: int) -> 
         return [Cell(core=np.arange(n), halo=np.empty(0, dtype=np.int64))]
     rng = np.random.default_rng([entropy, 0x1A26E])
     C = spherical_kmeans(data, k, rng)
-    top, sim = nearest_centroids(data, C)
+    # a cell's halo comes from the rows that rank it 2nd … r-th: about (r − 1) cores of them
+    top, sim = nearest_centroids(data, C, 1 + math.ceil(halo_rows / core_rows))
     return assign_cells(top, sim, k, int(math.ceil(CAPACITY * n / k)), halo_rows)
 
 
 # -- 2. the kernel and λ ---------------------------------------------------------------------------
 
 
+def selection_cells(cells: list[Cell]) -> list[Cell]:
+    """Cells evenly spread over the plan, at least SELECTION_CELLS of them and at least
+    SELECTION_CORE_ROWS core rows in all (or every cell)."""
+    mean_core = sum(c.core.size for c in cells) / len(cells)
+    count = min(len(cells), max(SELECTION_CELLS, math.ceil(SELECTION_CORE_ROWS / mean_core)))
+    picks = np.unique(np.linspace(0, len(cells) - 1, count).round().astype(int))
+    return [cells[p] for p in picks]
+
+
 def choose_in_cells(data: UnitRows, cells: list[Cell], codes: np.ndarray, K: int, kernels: list[Kernel],
                     grids: dict[int, list[float]], threads: int) -> tuple[Kernel, float, dict[str, dict[float, float]]]:
-    """The (kernel, λ) of least PRESS of the core rows of SELECTION_CELLS cells (evenly spread
+    """The (kernel, λ) of least PRESS of the core rows of selection_cells() cells (evenly spread
     over the plan), each cell fitted with its halo, as in the run. Each (kernel, λ) is one fit
     per cell that inverts only the core's block (an eigendecomposition of the whole cell, which
     serves every λ, costs about 20 such fits); the λ grid is walked by the hill climb of the
     exact mode. Ties: the shallower kernel, then the larger λ. Returns the choice and PRESS per
     kernel and λ (per row and class)."""
-    picks = np.unique(np.linspace(0, len(cells) - 1, min(SELECTION_CELLS, len(cells))).round().astype(int))
-    chosen_cells = [cells[p] for p in picks]
+    chosen_cells = selection_cells(cells)
     table: dict[str, dict[float, float]] = {}
     best: tuple[float, int, float] | None = None
     chosen = (kernels[0], grids[kernels[0].depth][0])
