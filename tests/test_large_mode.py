@@ -53,6 +53,26 @@ def test_cells_partition_the_rows_and_halos_come_from_other_cells(small_cells):
     assert all(np.array_equal(a.core, b.core) and np.array_equal(a.halo, b.halo) for a, b in zip(cells, again))
 
 
+def test_crowded_data_keeps_every_fit_within_the_planners_bound(small_cells):
+    # 90 % near-copies of one row: their nearest centroids fill up, and the rest must go to the
+    # most similar cell with room, not pile into one core (an 11 617-row fit against a bound of
+    # 2101 before, at n = 20 000: the memory planner would have been wrong by 30×).
+    rng = np.random.default_rng(2)
+    n = 1200
+    X = rng.normal(size=(n, 8))
+    X[: n * 9 // 10] = X[0] + 1e-9 * rng.normal(size=(n * 9 // 10, 8))
+    data, _ = prepare_features(X)
+    cells = _large.plan_cells(data, entropy=0, core_rows=60, halo_rows=40)
+    assert np.array_equal(np.sort(np.concatenate([c.core for c in cells])), np.arange(n))
+    capacity = int(np.ceil(_large.CAPACITY * n / len(cells)))
+    assert len(cells) == 20 and max(c.core.size for c in cells) == capacity
+    assert max(c.core.size + c.halo.size for c in cells) <= _large.largest_fit_rows(n) == capacity + 40
+    # the spread-out rows (the last 10 %) are cores near their own centroid, not displaced
+    lonely = np.arange(n * 9 // 10, n)
+    owners = {int(r): j for j, c in enumerate(cells) for r in c.core}
+    assert len({owners[int(r)] for r in lonely}) > 1
+
+
 @pytest.mark.parametrize("depth", [0, 4])
 def test_each_core_row_gets_the_exact_loo_prediction_of_its_cell(small_cells, depth):
     """Against brute force: refit kernel ridge on core ∪ halo without row i, predict x_i."""

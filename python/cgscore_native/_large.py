@@ -80,10 +80,34 @@ def cell_shape(n: int) -> tuple[int, int]:
     return CELL_ROWS, HALO_ROWS
 
 
+def neighbour_count(core_rows: int, halo_rows: int) -> int:
+    """Nearest centroids kept per row: a cell's halo comes from the rows that rank it 2nd … r-th,
+    about (r − 1) cores of them, enough for a full halo."""
+    return 1 + math.ceil(halo_rows / core_rows)
+
+
+def cells_plan_bytes(n: int) -> int:
+    """The plan's memory beside X: each row's nearest centroids and similarities and the halo
+    candidates sorted from them (about 64 bytes per row and centroid kept)."""
+    return 64 * neighbour_count(*cell_shape(n)) * n
+
+
+def cell_count(n: int, core_rows: int) -> int:
+    return max(1, int(round(n / core_rows)))
+
+
+def cell_capacity(n: int, core_rows: int) -> int:
+    """The most core rows a cell may hold: CAPACITY × the mean."""
+    return int(math.ceil(CAPACITY * n / cell_count(n, core_rows)))
+
+
 def largest_fit_rows(n: int) -> int:
-    """The most rows one cell's fit can have (core at capacity plus a full halo)."""
+    """The most rows one cell's fit can have (a full core plus a full halo): the planner's bound,
+    which assign_cells keeps."""
     core, halo = cell_shape(n)
-    return min(n, int(math.ceil(CAPACITY * core)) + 1 + halo)
+    if cell_count(n, core) == 1:
+        return n
+    return min(n, cell_capacity(n, core) + halo)
 
 
 @dataclass(frozen=True)
@@ -123,8 +147,8 @@ def spherical_kmeans(data: UnitRows, k: int, rng: np.random.Generator) -> np.nda
 
 
 def nearest_centroids(data: UnitRows, C: np.ndarray, r: int) -> tuple[np.ndarray, np.ndarray]:
-    """Each row's r most similar centroids (n, r) and the similarities (n, r), in one pass over
-    the rows a block at a time."""
+    """Each row's r most similar centroids (n, r) and the similarities (n, r), most similar
+    first, in one pass over the rows a block at a time."""
     n = data.shape[0]
     r = min(r, C.shape[0])
     top = np.empty((n, r), dtype=np.int64)
@@ -140,24 +164,52 @@ def nearest_centroids(data: UnitRows, C: np.ndarray, r: int) -> tuple[np.ndarray
     return top, sim
 
 
-def assign_cells(top: np.ndarray, sim: np.ndarray, k: int, capacity: int, halo: int) -> list[Cell]:
-    """Core rows: each row to its nearest centroid with room (most similar rows first), else to
-    its nearest. Halo of j: rows of other cells with j among their nearest, up to ``halo``."""
-    n, r = top.shape
-    owner = np.full(n, -1, dtype=np.int64)
-    filled = np.zeros(k, dtype=np.int64)
-    for rank in range(r):
-        free = np.flatnonzero(owner < 0)
-        want = top[free, rank]
-        order = np.lexsort((free, -sim[free, rank], want))  # by cell, most similar first
+def fill_cores(owner: np.ndarray, filled: np.ndarray, rows: np.ndarray, top: np.ndarray, sim: np.ndarray,
+               capacity: int) -> None:
+    """Give each of ``rows`` (unowned) the first of its candidate cells ``top`` with room, the most
+    similar rows first; in place. Rows whose candidates are all full stay unowned (−1)."""
+    k = filled.size
+    for rank in range(top.shape[1]):
+        pending = np.flatnonzero(owner[rows] < 0)
+        free, want = rows[pending], top[pending, rank]
+        order = np.lexsort((free, -sim[pending, rank], want))  # by cell, most similar first
         free, want = free[order], want[order]
         starts = np.searchsorted(want, np.arange(k))
         place = np.arange(free.size) - starts[want]  # position in the cell's queue
         ok = place < capacity - filled[want]
         owner[free[ok]] = want[ok]
         filled += np.bincount(want[ok], minlength=k)
-    left = owner < 0
-    owner[left] = top[left, 0]
+
+
+def place_overflow(data: UnitRows, C: np.ndarray, owner: np.ndarray, filled: np.ndarray, capacity: int) -> None:
+    """Rows whose nearest centroids were all full go to their most similar cell with room
+    (crowded data, e.g. many near-copies); in place, a block of rows at a time. Ends: the cores
+    hold CAPACITY × n rows in all, so a cell with room is always left."""
+    left = np.flatnonzero(owner < 0)
+    for start in range(0, left.size, _BLOCK_ROWS):
+        rows = left[start:start + _BLOCK_ROWS]
+        S = product(data.normalized(rows), C, transpose_b=True)
+        while rows.size:
+            if np.all(filled >= capacity):  # cannot happen (see above); never loop forever
+                raise RuntimeError("internal error: every cell is full while rows are left")
+            S[:, filled >= capacity] = -np.inf
+            best = np.argmax(S, axis=1)[:, None]
+            fill_cores(owner, filled, rows, best, np.take_along_axis(S, best, axis=1), capacity)
+            waiting = owner[rows] < 0  # their best cell filled up meanwhile
+            rows, S = rows[waiting], S[waiting]
+
+
+def assign_cells(data: UnitRows, C: np.ndarray, top: np.ndarray, sim: np.ndarray, capacity: int,
+                 halo: int) -> list[Cell]:
+    """Core rows: each row to its nearest centroid with room (most similar rows first), else to
+    the most similar cell with room: no core exceeds ``capacity``. Halo of j: rows of other
+    cells with j among their nearest, up to ``halo``."""
+    n, r = top.shape
+    k = C.shape[0]
+    owner = np.full(n, -1, dtype=np.int64)
+    filled = np.zeros(k, dtype=np.int64)
+    fill_cores(owner, filled, np.arange(n), top, sim, capacity)
+    place_overflow(data, C, owner, filled, capacity)
     # halo candidates: (cell, rank, −similarity, row) with cell ≠ the row's own
     cand_cell = top.reshape(-1)
     cand_rank = np.repeat(np.arange(r)[None, :], n, axis=0).reshape(-1)
@@ -181,14 +233,13 @@ def assign_cells(top: np.ndarray, sim: np.ndarray, k: int, capacity: int, halo: 
 def plan_cells(data: UnitRows, entropy: int, core_rows: int, halo_rows: int) -> list[Cell]:
     """The cells of the run (seeded: the same cells for the same seed, here or on a cluster)."""
     n = data.shape[0]
-    k = max(1, int(round(n / core_rows)))
+    k = cell_count(n, core_rows)
     if k == 1:
         return [Cell(core=np.arange(n), halo=np.empty(0, dtype=np.int64))]
     rng = np.random.default_rng([entropy, 0x1A26E])
     C = spherical_kmeans(data, k, rng)
-    # a cell's halo comes from the rows that rank it 2nd … r-th: about (r − 1) cores of them
-    top, sim = nearest_centroids(data, C, 1 + math.ceil(halo_rows / core_rows))
-    return assign_cells(top, sim, k, int(math.ceil(CAPACITY * n / k)), halo_rows)
+    top, sim = nearest_centroids(data, C, neighbour_count(core_rows, halo_rows))
+    return assign_cells(data, C, top, sim, cell_capacity(n, core_rows), halo_rows)
 
 
 # -- 2. the kernel and λ ---------------------------------------------------------------------------
@@ -440,9 +491,8 @@ def diagnose_large(Xa: Any, codes: np.ndarray, classes: np.ndarray, label_values
 
     n, d = int(Xa.shape[0]), int(np.prod(Xa.shape[1:], dtype=np.int64))
     K = classes.size
-    # Beside X: the predictions of every round, the cells' plan (three centroids per row) and one
-    # cell's fit at a time per task.
-    plan = diagnosis_plan_bytes(n, K, 1, rounds, 1) + 48 * n
+    # Beside X: the predictions of every round, the cells' plan and one cell's fit at a time per task.
+    plan = diagnosis_plan_bytes(n, K, 1, rounds, 1) + cells_plan_bytes(n)
     check_memory(n, d, largest_fit_rows(n), threads, memory_limit, client, k=K, copy_bytes=conversion_bytes(Xa),
                  itemsize=kernel_dtype(Xa.dtype).itemsize, plan=plan)
     entropy = 0 if seed is None and checkpoint is None else run_entropy(seed, checkpoint)

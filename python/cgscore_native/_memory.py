@@ -403,7 +403,7 @@ def choose_diagnosis_mode(mode: str, n: int, d: int, K: int, threads: int, chunk
         whole = False
     if whole:
         return "exact"
-    from ._large import largest_fit_rows
+    from ._large import cells_plan_bytes, largest_fit_rows
 
     # Cells no smaller than the data would not help, and cells whose fits do not fit the budget
     # cannot run: the exact mode's random chunks (which the planner can make smaller) then.
@@ -412,7 +412,7 @@ def choose_diagnosis_mode(mode: str, n: int, d: int, K: int, threads: int, chunk
         return "exact"
     try:
         check_memory(n, d, cell_rows, threads, memory_limit, client, k=K, copy_bytes=copy_bytes, itemsize=itemsize,
-                     plan=plan)
+                     plan=plan + cells_plan_bytes(n))
     except MemoryBudgetError:
         return "exact"
     return "large"
