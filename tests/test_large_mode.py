@@ -152,8 +152,12 @@ def test_dask_is_bit_identical_to_local(small_cells):
 def test_the_planner_picks_large_past_the_exact_limit(monkeypatch, small_cells):
     X, y, _ = clustered(300, seed=7)
     assert cg.diagnose(X, y, ridge=0.3, rounds=0).mode == "exact"
-    monkeypatch.setattr(_memory, "EXACT_MAX_ROWS", 200)
+    # the paper's kernel (the default) has its own, lower limit; the deeper kernels the general one
+    monkeypatch.setattr(_memory, "PAPER_EXACT_MAX_ROWS", 200)
     assert cg.diagnose(X, y, ridge=0.3, rounds=0).mode == "large"
+    assert cg.diagnose(X, y, ridge=0.3, rounds=0, kernel="relu-ntk-2").mode == "exact"
+    monkeypatch.setattr(_memory, "EXACT_MAX_ROWS", 200)
+    assert cg.diagnose(X, y, ridge=0.3, rounds=0, kernel="relu-ntk-2").mode == "large"
     assert cg.diagnose(X, y, ridge=0.3, rounds=0, mode="exact").mode == "exact"
     assert cg.diagnose(X, y, ridge=0.3, rounds=0, chunk_size=100, seed=0).mode == "chunked"
 

@@ -53,7 +53,7 @@ CELL_ROWS = 200
 HALO_ROWS = 1800
 # From this many rows the cells are cheaper per row: 200 + 1800 cells cost ~0.47 ms a row at
 # 10⁵ rows against confident learning's ~0.21 (5-fold logistic regression), 500 + 1000 cells
-# 0.13 ms, for −0.006 AUROC (bench/large/README.md, "n = 100 000").
+# 0.125 ms, for −0.007 AUROC (bench/large/README.md, "n = 100 000").
 SMALL_CELLS_FROM = 50_000
 SMALL_CELL_ROWS = 500
 SMALL_HALO_ROWS = 1000

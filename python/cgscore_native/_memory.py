@@ -375,18 +375,23 @@ def check_plan_fits(plan: int, memory_limit: Any, n: int, K: int, reps: int, rou
             "(the defaults are 1 and 3).", required_bytes=plan, available_bytes=budget)
 
 
-# The planner's choice of the diagnosis mode (bench/large/README.md, "When the whole data wins"):
+# The planner's choice of the diagnosis mode (bench/large/README.md, "Time and memory against n"):
 # the whole-data fit while n is at most this and its n×n buffer fits, the large-data mode past that.
 EXACT_MAX_ROWS = 20_000
+# With the paper's kernel the cells rank as high or higher from here on, in as little time or less
+# (5000, 10 000 and 20 000 rows, three sets); the deeper kernels and "auto" keep the whole data
+# longer (at 10 000 rows its choice on the whole data ranked higher, in half the time).
+PAPER_EXACT_MAX_ROWS = 5_000
 
 
 def choose_diagnosis_mode(mode: str, n: int, d: int, K: int, threads: int, chunk_size: Any, memory_limit: Any,
-                          client: Any, copy_bytes: int, itemsize: int, plan: int) -> str:
+                          client: Any, copy_bytes: int, itemsize: int, plan: int, paper_kernel: bool = False) -> str:
     """"exact" (whole data, or the random chunks of ``chunk_size=``) or "large" for a checked mode=.
 
     "auto": chunk_size= asks for chunks (exact mode); else the whole data while n ≤ EXACT_MAX_ROWS
-    and its n×n buffer fits (here: the memory budget and what can be allocated), else large (unless
-    one cell's fit would hold all the rows: then the random chunks of the exact mode)."""
+    (PAPER_EXACT_MAX_ROWS for the paper's kernel) and its n×n buffer fits (here: the memory budget
+    and what can be allocated), else large, if one cell's fit fits the budget and holds fewer than
+    all the rows, else the random chunks of the exact mode."""
     if mode == "large":
         if chunk_size is not None:
             raise ValueError("chunk_size= splits the data into random chunks of the exact mode; mode='large' plans "
@@ -394,15 +399,14 @@ def choose_diagnosis_mode(mode: str, n: int, d: int, K: int, threads: int, chunk
         return "large"
     if mode == "exact" or chunk_size is not None:
         return "exact"
-    if n > EXACT_MAX_ROWS:
-        return "large"
-    try:
-        whole = plan_chunk_size(n, d, K, threads, None, memory_limit, client, copy_bytes, itemsize,
-                                plan_bytes=(plan, plan)) is None
-    except MemoryBudgetError:
-        whole = False
-    if whole:
-        return "exact"
+    if n <= (PAPER_EXACT_MAX_ROWS if paper_kernel else EXACT_MAX_ROWS):
+        try:
+            whole = plan_chunk_size(n, d, K, threads, None, memory_limit, client, copy_bytes, itemsize,
+                                    plan_bytes=(plan, plan)) is None
+        except MemoryBudgetError:
+            whole = False
+        if whole:
+            return "exact"
     from ._large import cells_plan_bytes, largest_fit_rows
 
     # Cells no smaller than the data would not help, and cells whose fits do not fit the budget

@@ -146,6 +146,11 @@ def diagnose(
         depths 1, 2, 4, 8 (on a stratified subsample of 1000 rows for larger data), then one
         fit of the whole data. The kernel used is ``result.kernel``; cg_score is always the
         paper's kernel.
+    mode : {"auto", "exact", "large"}
+        "exact": the whole data in one fit (O(n³)). "large": cells of nearby rows, each fitted
+        exactly, linear in n (docs/large-data.md). "auto" (default): exact while the n×n buffer
+        fits and n ≤ 5 000 with the paper's kernel (20 000 with the others), large past that.
+        The mode that ran is ``result.mode``, its parameters ``result.params``.
 
     Examples
     --------
@@ -174,7 +179,8 @@ def diagnose(
     # -- mode= (docs/large-data.md): the large-data mode plans its own cells (_large) --
     chosen_mode = choose_diagnosis_mode(check_mode(mode), n, d, K, threads or default_threads(), chunk_size,
                                         memory_limit, client, step.copy_bytes, step.itemsize,
-                                        diagnosis_plan_bytes(n, K, 1, rounds, len(grid)))
+                                        diagnosis_plan_bytes(n, K, 1, rounds, len(grid)),
+                                        paper_kernel=kernel_spec is not None and kernel_spec.depth == 0)
     if chosen_mode == "large":
         return diagnose_large(step.features, codes, classes, step.labels, step.index, kernel=kernel_spec,
                               grid=list(grid), fixed_ridge=not isinstance(ridge, str), rounds=rounds,

@@ -444,7 +444,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "'relu-ntk-L' or a depth L")
     p.add_argument("--mode", choices=("auto", "exact", "large"), default="auto",
                    help="'exact' (the whole data in one fit), 'large' (cells of nearby rows, linear in n) or 'auto' "
-                        "(the default: exact up to 20 000 rows while it fits, large past that)")
+                        "(the default: exact up to 5 000 rows with the paper's kernel, 20 000 with the others, while it "
+                        "fits; large past that)")
     p.add_argument("--rounds", type=_whole_number, default=1, metavar="N", help="cleaning rounds after the first (default 1)")
     p.add_argument("--set-aside", type=_share_or_auto, default="auto", metavar="auto|SHARE",
                    help="share set aside in each round: 'auto' (the estimated noise rate, the default) or a share")
