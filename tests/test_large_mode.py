@@ -183,7 +183,7 @@ def test_the_cli_runs_the_large_mode(tmp_path):
     np.savez(path, X=X, y=y)
     out = run_cli("diagnose", path, "-o", tmp_path / "d.csv", "--mode", "large", "--ridge", "0.3", "--seed", "3")
     assert out.returncode == 0, out.stderr
-    cells = max(1, round(300 / _large.CELL_ROWS))
+    cells = max(1, round(300 / _large.cell_shape(300)[0]))
     assert f"large mode, {cells} cells, seed 3" in out.stdout
     api = cg.diagnose(X, y, mode="large", ridge=0.3, seed=3)
     import pandas as pd
@@ -311,6 +311,16 @@ def test_the_cells_choice_is_the_least_press_of_the_core_rows(small_cells, monke
         assert visited[ridge] == pytest.approx(brute_press(ridge), rel=1e-10)
     full = {r: brute_press(r) for r in grid}
     assert kernel.depth == 0 and lam == min(full, key=full.get)
+
+
+def test_small_data_get_cells_in_proportion():
+    # fits of LOCAL_FIT_SHARE of the rows in the core:halo ratio of the full cells, up to them
+    full = _large.CELL_ROWS + _large.HALO_ROWS
+    assert _large.cell_shape(20_000) == (_large.CELL_ROWS, _large.HALO_ROWS)
+    core, halo = _large.cell_shape(2000)
+    assert core + halo == round(_large.LOCAL_FIT_SHARE * 2000) and core * full == _large.CELL_ROWS * (core + halo)
+    assert _large.cell_shape(50) == (50, 0)  # tiny data: one cell, the whole data
+    assert _large.largest_fit_rows(50) == 50 and _large.largest_fit_rows(2000) < 2000
 
 
 def test_the_selection_takes_enough_cells_for_its_core_rows():

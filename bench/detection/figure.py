@@ -27,6 +27,7 @@ from run import DIAGNOSE, METHODS, NOISES, PEERS, complete_cells, read_rows  # n
 STYLE = {
     "paper": dict(color="#1f4e9c", marker="o", s=70, label="diagnose, kernel=paper"),
     "auto": dict(color="#0b2a5b", marker="D", s=60, label="diagnose, kernel=auto"),
+    "local": dict(color="#17becf", marker="*", s=90, label="diagnose, mode=large (local fits)"),
     "depth": dict(color="#8fb3e8", marker="o", s=22, label="diagnose, fixed depth 1/2/4/8"),
     "knn": dict(color="#e07b00", marker="^", s=55, label="k-NN disagreement, cosine"),
     "knn_euclidean": dict(color="#c23b22", marker="v", s=55, label="k-NN disagreement, Euclidean"),
@@ -62,7 +63,7 @@ def draw(jsonl: Path, out: Path) -> None:
         ax.axhline(i, color="#eeeeee", lw=0.8, zorder=0)
     shown = set()
     for m in (*PEERS, *DIAGNOSE):  # diagnose drawn last, on top
-        key = m if m in ("paper", "auto") or m in PEERS else "depth"
+        key = m if m in ("paper", "auto", "local") or m in PEERS else "depth"
         style = dict(STYLE[key])
         label = style.pop("label") if key not in shown else None
         shown.add(key)
