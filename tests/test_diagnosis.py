@@ -275,9 +275,11 @@ def test_the_memory_planner_chooses_chunks_when_the_whole_problem_does_not_fit()
     X, y = _blobs(60, 3, 8, seed=17)
     predictions = diagnosis_plan_bytes(180, 3, 3, DEFAULT_ROUNDS, len(RIDGE_GRID))  # 3 partitions
     limit = run_peak_bytes(180, 8, 100, 3, os.cpu_count() or 1) + predictions
-    d = cg.diagnose(X, y, memory_limit=limit, seed=1)
-    assert d.params["chunk_size"] == 100 and d.params["repeats"] == 3
+    d = cg.diagnose(X, y, memory_limit=limit, seed=1, mode="exact")
+    assert d.mode == "chunked" and d.params["chunk_size"] == 100 and d.params["repeats"] == 3
     assert cg.diagnose(X, y).params["chunk_size"] is None
+    # mode="auto" prefers the large mode's cells of nearby rows, which fit here, to random chunks
+    assert cg.diagnose(X, y, memory_limit=limit, seed=1).mode == "large"
 
 
 def test_a_singular_ridge_zero_is_skipped_and_cg_score_falls_back(monkeypatch):

@@ -127,7 +127,8 @@ def diagnose(
         uninterrupted result. A checkpoint of another run is refused.
     memory_limit : int, str or None
         A budget in bytes or as "4GiB"; the run is refused up front when a problem's n×n buffer
-        cannot fit (and, with chunk_size=None, chunked mode is chosen instead).
+        cannot fit (and, with chunk_size=None, the large mode's cells or, when they do not fit
+        either, chunked mode are chosen instead).
     progress : bool
         Show a progress bar over the factorizations on stderr (needs tqdm).
     predictions : bool
