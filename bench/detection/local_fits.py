@@ -3,6 +3,9 @@ cells with the cells set to fits of share · n rows (core a tenth of them), agai
 paper rows and the best peer of results.jsonl.
 
     python bench/detection/local_fits.py --shares 0.3,0.45,0.6,0.8     # about 2 min per share
+    python bench/detection/local_fits.py --shares "" --kernels relu-ntk-2,relu-ntk-4 --seeds 0
+
+``--kernels``: the package's own cells (no share set) with each kernel besides.
 """
 
 from __future__ import annotations
@@ -30,15 +33,18 @@ from cgscore_native.experiments.metrics import auroc  # noqa: E402
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--shares", default="0.3,0.45,0.6,0.8")
+    ap.add_argument("--kernels", default="", help="kernels to run in the package's own cells")
     ap.add_argument("--seeds", default="0,1,2")
     ap.add_argument("--results", default=str(Path(__file__).with_name("results.jsonl")))
     args = ap.parse_args()
-    shares = [float(v) for v in args.shares.split(",")]
+    shares = [float(v) for v in args.shares.split(",") if v]
+    kernels = [k for k in args.kernels.split(",") if k]
+    package_shape = _large.cell_shape
     rows = {}
     for line in open(args.results):
         r = json.loads(line)
         rows[(r["data"], r["noise"], r["rate"], r["seed"], r["method"])] = r
-    total: dict[object, list[float]] = {k: [] for k in ["paper", "best", *shares]}
+    total: dict[object, list[float]] = {k: [] for k in ["paper", "best", *shares, *kernels]}
     for name in DATASETS:
         X, y = load(name)
         K, n = int(y.max() + 1), len(y)
@@ -59,6 +65,12 @@ def main() -> None:
                         warnings.simplefilter("ignore")
                         d = cg.diagnose(X, noisy, mode="large", seed=0)
                     mine[share].append(auroc(d.suspicion, flipped))
+                _large.cell_shape = package_shape
+                for kernel in kernels:
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore")
+                        d = cg.diagnose(X, noisy, mode="large", kernel=kernel, seed=0)
+                    mine[kernel].append(auroc(d.suspicion, flipped))
         for k in total:
             total[k] += mine[k]
         print(name, n, {str(k): round(float(np.mean(v)), 4) for k, v in mine.items()}, flush=True)
