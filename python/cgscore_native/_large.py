@@ -4,14 +4,16 @@ Design by measurement (bench/large/README.md): random chunks lose each row's nei
 global low-rank kernel loses local detail; cells of nearby rows with a halo keep both at a cost
 linear in n.
 
-1. Plan the cells: spherical k-means on a seeded sample of the unit rows, then one streaming
-   pass over all rows (a block at a time, never a float64 copy of X) finds every row's three
-   most similar centroids. Each row is the *core* row of one cell (its nearest with room: a
-   cell holds at most CAPACITY × the mean), and the *halo* of cell j is up to ``halo`` rows of
-   other cells that have j as their next-nearest centroid (displaced rows first, then 2nd,
-   then 3rd nearest; most similar first).
-2. Choose (kernel, λ) by PRESS of the core rows of a few cells (the kernel actually fitted, one
-   fit per cell and candidate, inverting only the core's block), unless both are given.
+1. Plan the cells (cell_shape: small cores in halos nine times larger, in proportion on small
+   data): spherical k-means on a seeded sample of the unit rows, then one streaming pass over
+   all rows (a block at a time, never a float64 copy of X) finds every row's 1 + halo/core most
+   similar centroids. Each row is the *core* row of one cell (its nearest with room, else the
+   most similar cell with room: a core holds at most CAPACITY × the mean, so no fit exceeds
+   largest_fit_rows), and the *halo* of cell j is up to ``halo`` rows of other cells that have j
+   among their nearest centroids (displaced rows first, then by rank; most similar first).
+2. Choose (kernel, λ) by PRESS of the core rows of at least SELECTION_CORE_ROWS (the kernel
+   actually fitted, one fit per cell and candidate, inverting only the core's block), unless
+   both are given.
 3. One task per cell: factor the kernel of core ∪ halo once (the native core, exact; halo rows
    first, so that only the core's trailing block of the factor is inverted) and report the
    leave-one-out predictions F = Y − A/D of the core rows only; cleaning rounds are a second
