@@ -196,7 +196,7 @@ def test_the_cli_runs_the_large_mode(tmp_path):
 @pytest.mark.filterwarnings("ignore::cgscore_native.LabelsWarning")
 def test_auto_falls_back_to_random_chunks_when_the_cells_do_not_fit_the_budget():
     # 6000 rows: the whole data's 6000×6000 buffer needs about 280 MiB, a cell's fit at most
-    # largest_fit_rows (2101 rows, about 34 MiB with the plan). At 40 MiB the cells fit (large);
+    # largest_fit_rows (2200 rows, about 36 MiB with the plan). At 40 MiB the cells fit (large);
     # at 30 MiB only the exact mode's smaller random chunks do, which auto must pick instead of
     # refusing.
     rng = np.random.default_rng(0)
