@@ -160,18 +160,15 @@ def clean_rounds(data: UnitRows, rows: np.ndarray, codes: np.ndarray, n_classes:
         out_local = np.sort(order[:count])
         keep_local = np.sort(order[count:])
         F = out[r]
+        first, predicted = 0, out_local
         if reported is not None and r == rounds - 1:
             F[:] = np.nan
             unscored = keep_local[keep_local >= reported]
             keep_local = np.concatenate([unscored, keep_local[keep_local < reported]])  # the wanted rows last
-            fit = fit_rows(data, rows[keep_local], codes, n_classes, ridge, n_threads, kernel_depth=kernel_depth,
-                           first_scored=unscored.size)
-            F[keep_local[unscored.size:]] = fit.loo
-            predicted = out_local[out_local < reported]
-        else:
-            fit = fit_rows(data, rows[keep_local], codes, n_classes, ridge, n_threads, kernel_depth=kernel_depth)
-            F[keep_local] = fit.loo
-            predicted = out_local
+            first, predicted = unscored.size, out_local[out_local < reported]
+        fit = fit_rows(data, rows[keep_local], codes, n_classes, ridge, n_threads, kernel_depth=kernel_depth,
+                       first_scored=first)
+        F[keep_local[first:]] = fit.loo
         if predicted.size:
             F[predicted] = predict_rows(data, rows[predicted], fit)
         aside.append(out_local)
